@@ -1,0 +1,40 @@
+# Daogou: `make run` starts everything, `make test` runs the whole suite, `make shell` talks to it.
+SHELL := /bin/bash
+# Rasa 3.6 needs Python 3.10; pyenv machines have it outside PATH's working shims.
+PY311 ?= $(shell for c in python3.11 $$(pyenv root 2>/dev/null)/versions/3.11*/bin/python3.11; do $$c -c '' 2>/dev/null && { echo $$c; break; }; done)
+PY310 ?= $(shell for c in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do $$c -c '' 2>/dev/null && { echo $$c; break; }; done)
+
+.PHONY: setup run test shell clean
+
+setup: .venv/.installed .venv-rasa/.installed
+
+.venv/.installed: requirements/app.lock pyproject.toml
+	@test -n "$(PY311)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
+	test -x .venv/bin/python || $(PY311) -m venv .venv
+	.venv/bin/pip install --quiet --upgrade pip
+	# The CPU build of torch first, or pip pulls a multi-GB CUDA build.
+	.venv/bin/pip install --quiet torch==2.13.0
+	.venv/bin/pip install --quiet -r requirements/app.lock
+	.venv/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+.venv-rasa/.installed: requirements/rasa.lock
+	@test -n "$(PY310)" || { echo "Python 3.10 is required for Rasa 3.6 (python3.10 not found)"; exit 1; }
+	test -x .venv-rasa/bin/python || $(PY310) -m venv .venv-rasa
+	.venv-rasa/bin/pip install --quiet --upgrade pip
+	.venv-rasa/bin/pip install --quiet -r requirements/rasa.lock
+	touch $@
+
+run: setup
+	.venv/bin/shopbot run
+
+test: setup
+	.venv/bin/shopbot setup
+	.venv/bin/python -m pytest
+
+shell: setup
+	.venv/bin/shopbot setup
+	.venv/bin/shopbot shell
+
+clean:
+	rm -rf var models .rasa data/generated

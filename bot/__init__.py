@@ -1,0 +1,1 @@
+"""Daogou's web app, CLI, settings and process runner."""

@@ -1,0 +1,146 @@
+"""`shopbot`: set up, build, run and poke at Daogou from the command line."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import typer
+
+from bot.settings import get_settings
+
+app = typer.Typer(help="Daogou (导购) shopping assistant", no_args_is_help=True)
+index_app = typer.Typer(help="The FAISS product index")
+app.add_typer(index_app, name="index")
+
+
+@app.command()
+def setup(force: bool = typer.Option(False, help="rebuild everything even if up to date")) -> None:
+    """Build what is missing or stale: catalog DB, lexicon, index, CF model, Rasa model."""
+    from bot.build import build_all
+
+    typer.echo("Building (each step is skipped when its inputs are unchanged):")
+    build_all(get_settings(), force=force)
+
+
+@app.command()
+def train(force: bool = typer.Option(False, help="retrain even if nothing changed")) -> None:
+    """Train the Rasa model (after regenerating the lexicon it depends on)."""
+    from bot.build import build_all
+
+    build_all(get_settings(), only=["catalog", "lexicon", "rasa"], force=force)
+
+
+@index_app.command("build")
+def index_build(force: bool = typer.Option(False)) -> None:
+    """Build the embedding index (re-encoding only products whose text changed)."""
+    from bot.build import build_all
+
+    build_all(get_settings(), only=["catalog", "index"], force=force)
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """Print the index manifest."""
+    from retrieval.index import read_manifest
+
+    manifest = read_manifest(get_settings().index_dir)
+    typer.echo(json.dumps(manifest.__dict__ if manifest else None, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def search(query: str, k: int = typer.Option(5, "--k"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Search the catalog as the assistant would."""
+    from retrieval.search import Searcher
+    from store.catalog import all_products
+
+    settings = get_settings()
+    searcher = Searcher(settings.index_dir, settings.encoder_dir, all_products(settings.db_url))
+    fields = ("id", "title", "brand", "category", "price", "color", "score")
+    results = [{f: getattr(r, f) for f in fields} for r in searcher.search(query, k)]
+    if as_json:
+        typer.echo(json.dumps({"query": query, "results": results}, ensure_ascii=False))
+        return
+    for r in results:
+        typer.echo(f"{r['score']:.3f}  ¥{r['price']:>8.1f}  {r['title']}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check Python versions, venvs, ports, artefacts and the model; say how to fix problems."""
+    from bot.doctor import run_checks
+
+    problems = 0
+    for check in run_checks(get_settings()):
+        mark = "ok " if check.ok else "!! "
+        typer.echo(f"{mark} {check.name:<20} {check.detail}")
+        if not check.ok:
+            problems += 1
+            typer.echo(f"    -> {check.fix}")
+    typer.echo("all good" if not problems else f"{problems} problem(s)")
+    raise typer.Exit(1 if problems else 0)
+
+
+def _announce_ready(settings, started: float) -> None:
+    from bot.processes import wait_until_up
+
+    try:
+        waited = wait_until_up(f"{settings.rasa_url}/", timeout=600)
+    except TimeoutError:
+        typer.echo("Rasa did not come up within 10 minutes; see the rasa lines above.", err=True)
+        return
+    typer.echo(f"\n>>> Daogou is ready after {time.monotonic() - started:.0f}s "
+               f"(Rasa loaded in {waited:.0f}s): open http://{settings.host}:{settings.web_port}/\n")
+
+
+@app.command()
+def run(build: bool = typer.Option(True, help="build what is stale before starting")) -> None:
+    """Start Rasa, the action server and the web app as one process group (Ctrl-C stops all)."""
+    from honcho.manager import Manager
+
+    from bot.build import build_all
+    from bot.processes import commands, process_env
+
+    settings = get_settings()
+    started = time.monotonic()
+    if build:
+        typer.echo("Building (each step is skipped when its inputs are unchanged):")
+        build_all(settings)
+        typer.echo(f"Build check took {time.monotonic() - started:.1f}s")
+    env = process_env(settings)
+    manager = Manager()
+    for name, argv in commands(settings).items():
+        manager.add_process(name, subprocess.list2cmdline(argv), env=env, cwd=str(settings.root))
+    typer.echo(f"Starting; the page is http://{settings.host}:{settings.web_port}/ "
+               "(Rasa needs about a minute to load its model)")
+    threading.Thread(target=_announce_ready, args=(settings, started), daemon=True).start()
+    manager.loop()
+    sys.exit(manager.returncode)
+
+
+@app.command()
+def shell() -> None:
+    """`rasa shell` against the action server (started here if it is not running)."""
+    from bot.processes import action_command, port_free, process_env, wait_until_up
+
+    settings = get_settings()
+    env = process_env(settings)
+    action = None
+    if port_free(settings.host, settings.action_port):
+        action = subprocess.Popen(action_command(settings), env=env, cwd=settings.root)
+        wait_until_up(f"http://{settings.host}:{settings.action_port}/health", 120, action)
+    rasa = [str(settings.root / ".venv-rasa" / "bin" / "rasa"), "shell", "--model",
+            str(settings.path(settings.models_dir)), "--endpoints", "endpoints.yml"]
+    try:
+        code = subprocess.call(rasa, env=env, cwd=settings.root)
+    finally:
+        if action:
+            action.terminate()
+            action.wait()
+    raise typer.Exit(code)
+
+
+if __name__ == "__main__":
+    app()

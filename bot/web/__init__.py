@@ -1,0 +1,1 @@
+"""The FastAPI app: shop page with chat, product API, health."""

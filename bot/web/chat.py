@@ -1,0 +1,48 @@
+"""POST /api/chat: the page's path to Rasa's REST channel, with polite failure replies."""
+from __future__ import annotations
+
+import logging
+
+import httpx
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from bot.settings import Settings
+from bot.web.deps import settings_dep
+
+router = APIRouter(prefix="/api")
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 1000
+UNAVAILABLE = "非常抱歉，导购助手暂时连接不上，请稍后再试。"
+TOO_LONG = f"您的消息有点长啦，请精简到 {MAX_MESSAGE_CHARS} 字以内再发给我～"
+EMPTY = "请先输入想问的内容哦，比如“我想买蓝牙耳机”。"
+
+
+class ChatIn(BaseModel):
+    sender: str = Field(min_length=1, max_length=128)
+    message: str = Field(max_length=100_000)
+
+
+def _bot_text(text: str) -> list[dict]:
+    return [{"recipient_id": "", "text": text}]
+
+
+@router.post("/chat")
+async def chat(body: ChatIn, settings: Settings = Depends(settings_dep)) -> dict:
+    """Forward one shopper message; always answer with a list of bot messages."""
+    text = body.message.strip()
+    if not text:
+        return {"messages": _bot_text(EMPTY)}
+    if len(text) > MAX_MESSAGE_CHARS:
+        return {"messages": _bot_text(TOO_LONG)}
+    try:
+        async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
+            reply = await client.post(f"{settings.rasa_url}/webhooks/rest/webhook",
+                                      json={"sender": body.sender, "message": text})
+        reply.raise_for_status()
+        messages = reply.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("rasa unavailable: %s", exc)
+        return {"messages": _bot_text(UNAVAILABLE), "degraded": True}
+    return {"messages": messages or _bot_text(UNAVAILABLE)}

@@ -1,0 +1,1 @@
+"""Collaborative filtering over shoppers' interactions."""
