@@ -1,0 +1,115 @@
+"""Shared fixtures: the project's built artefacts and a real Rasa + action server stack."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.build import build_all
+from bot.processes import action_command, process_env, rasa_command, wait_until_up
+from bot.settings import Settings, get_settings
+
+RASA_LOAD_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def built() -> Settings:
+    """Project settings with every artefact built (no-op when `make test` already built them)."""
+    settings = get_settings()
+    build_all(settings, log=lambda _: None)
+    return settings
+
+
+class Stack:
+    """A real Rasa server and action server on free ports, with their own tracker DB."""
+
+    def __init__(self, settings: Settings, workdir: Path) -> None:
+        self.settings = settings.model_copy(update={
+            "rasa_port": free_port(), "action_port": free_port(), "web_port": free_port(),
+            "tracker_db": workdir / "tracker.db", "rasa_token": "test-token",
+        })
+        self.env = process_env(self.settings)
+        self.logs = workdir
+        self.rasa: subprocess.Popen | None = None
+        self.actions: subprocess.Popen | None = None
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")
+        return subprocess.Popen(argv, env=self.env, cwd=self.settings.root, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start_actions(self) -> None:
+        self.actions = self._spawn("actions", action_command(self.settings))
+        wait_until_up(f"http://127.0.0.1:{self.settings.action_port}/health", 120, self.actions)
+
+    def start_rasa(self) -> None:
+        self.rasa = self._spawn("rasa", rasa_command(self.settings))
+        wait_until_up(f"{self.settings.rasa_url}/", RASA_LOAD_TIMEOUT, self.rasa)
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen | None) -> None:
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def stop_actions(self) -> None:
+        self._stop(self.actions)
+
+    def stop_rasa(self) -> None:
+        self._stop(self.rasa)
+
+    def say(self, sender: str, message: str) -> list[dict]:
+        reply = httpx.post(f"{self.settings.rasa_url}/webhooks/rest/webhook",
+                           json={"sender": sender, "message": message}, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def tracker(self, sender: str) -> dict:
+        reply = httpx.get(f"{self.settings.rasa_url}/conversations/{sender}/tracker",
+                          params={"token": "test-token"}, timeout=30)
+        reply.raise_for_status()
+        return reply.json()
+
+
+@pytest.fixture
+def client_for():
+    """Make a TestClient of the web app whose settings are the given ones."""
+    from fastapi.testclient import TestClient
+
+    from bot.web.app import app
+    from bot.web.deps import settings_dep
+
+    def make(settings: Settings) -> TestClient:
+        app.dependency_overrides[settings_dep] = lambda: settings
+        return TestClient(app, raise_server_exceptions=False)
+
+    yield make
+    app.dependency_overrides.clear()
+
+
+@pytest.fixture(scope="module")
+def stack(built: Settings, tmp_path_factory) -> Iterator[Stack]:
+    stack = Stack(built, tmp_path_factory.mktemp("stack"))
+    try:
+        stack.start_actions()
+        stack.start_rasa()
+        yield stack
+    finally:
+        stack.stop_rasa()
+        stack.stop_actions()

@@ -1,0 +1,76 @@
+"""End to end through the real Rasa server and action server (Rasa takes ~60 s to load)."""
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _products(messages: list[dict]) -> list[dict]:
+    payloads = [m["custom"] for m in messages if m.get("custom", {}).get("type") == "products"]
+    assert len(payloads) == 1, messages
+    return payloads[0]["products"]
+
+
+def test_shopper_asking_for_a_phone_gets_chinese_text_and_phone_cards(stack):
+    messages = stack.say("shopper-phone", "我想买手机")
+    texts = [m["text"] for m in messages if m.get("text")]
+    assert texts and all(CHINESE.search(t) for t in texts)
+    products = _products(messages)
+    assert len(products) == stack.settings.search_k
+    assert {p["category"] for p in products} == {"手机"}
+    for p in products:
+        assert set(p) >= {"id", "title", "brand", "category", "price", "color", "image", "score"}
+        assert p["price"] > 0 and p["image"].endswith(".svg")
+
+
+def test_greeting_and_goodbye_are_answered_in_chinese(stack):
+    for message in ("你好", "拜拜"):
+        texts = [m["text"] for m in stack.say("shopper-greet", message) if m.get("text")]
+        assert texts and CHINESE.search(texts[0]), message
+
+
+def test_other_categories_find_their_products(stack):
+    products = _products(stack.say("shopper-earbuds", "有没有降噪的蓝牙耳机"))
+    assert {p["category"] for p in products} == {"蓝牙耳机"}
+
+
+def test_dead_action_server_gets_a_polite_apology_then_recovers(stack):
+    stack.stop_actions()
+    try:
+        messages = stack.say("shopper-outage", "我想买运动鞋")
+        texts = [m["text"] for m in messages if m.get("text")]
+        assert texts, "the shopper must not be met with silence"
+        assert "抱歉" in texts[0]
+        assert not any(m.get("custom") for m in messages)
+    finally:
+        stack.start_actions()
+    assert {p["category"] for p in _products(stack.say("shopper-outage", "我想买运动鞋"))} == {"运动鞋"}
+
+
+def test_conversation_survives_a_rasa_restart(stack):
+    stack.say("shopper-restart", "你好")
+    stack.say("shopper-restart", "我想买吹风机")
+    before = [e for e in stack.tracker("shopper-restart")["events"] if e["event"] == "user"]
+    stack.stop_rasa()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{stack.settings.rasa_url}/", timeout=2)
+    stack.start_rasa()
+    after = [e for e in stack.tracker("shopper-restart")["events"] if e["event"] == "user"]
+    assert [e["text"] for e in after] == [e["text"] for e in before] == ["你好", "我想买吹风机"]
+    # and the restored conversation goes on
+    assert _products(stack.say("shopper-restart", "我想买保温杯"))
+
+
+def test_web_page_chat_goes_through_the_real_chain(stack, client_for):
+    client = client_for(stack.settings)
+    reply = client.post("/api/chat", json={"sender": "web-shopper", "message": "想买个扫地机器人"})
+    assert reply.status_code == 200
+    assert {p["category"] for p in _products(reply.json()["messages"])} == {"扫地机器人"}
+    health = client.get("/healthz").json()
+    assert health["ok"] is True and health["rasa"]["ok"] and health["action_server"]["ok"]
