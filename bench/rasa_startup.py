@@ -19,7 +19,7 @@ from bot.settings import get_settings
 
 PHASES = [
     ("python imports + CLI", re.compile(r"Starting Rasa server")),
-    ("unpack model archive", re.compile(r"Loading model")),
+    ("unpack model archive", re.compile(r"Loading model .*\.tar\.gz")),
 ]
 NODE_LOAD = re.compile(r"Node '([^']+)' loading '(\w+)\.load'")
 
