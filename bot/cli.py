@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -131,8 +132,13 @@ def shell() -> None:
     if port_free(settings.host, settings.action_port):
         action = subprocess.Popen(action_command(settings), env=env, cwd=settings.root)
         wait_until_up(f"http://{settings.host}:{settings.action_port}/health", 120, action)
+    # rasa shell runs its own server; give it a free port so it works beside `make run`.
+    with socket.socket() as sock:
+        sock.bind((settings.host, 0))
+        shell_port = sock.getsockname()[1]
     rasa = [str(settings.root / ".venv-rasa" / "bin" / "rasa"), "shell", "--model",
-            str(settings.path(settings.models_dir)), "--endpoints", "endpoints.yml"]
+            str(settings.path(settings.models_dir)), "--endpoints", "endpoints.yml",
+            "--port", str(shell_port)]
     try:
         code = subprocess.call(rasa, env=env, cwd=settings.root)
     finally:

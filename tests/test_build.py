@@ -1,6 +1,7 @@
 """Builds are skipped when their inputs are unchanged, and `shopbot doctor` is satisfied."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -27,3 +28,16 @@ def test_doctor_is_happy_on_a_built_project(built):
                          text=True, cwd=built.root)
     assert out.returncode == 0, out.stdout
     assert "all good" in out.stdout
+
+
+def test_doctor_names_each_missing_artefact_and_its_fix(built, tmp_path):
+    env = {**os.environ, "SHOPBOT_VAR_DIR": str(tmp_path / "var"),
+           "SHOPBOT_MODELS_DIR": str(tmp_path / "models")}
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "doctor"], capture_output=True,
+                         text=True, cwd=built.root, env=env)
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    for check in ("embedding index", "CF model", "rasa model", "database"):
+        line = next(i for i, text in enumerate(lines) if check in text)
+        assert lines[line].startswith("!!") and lines[line + 1].strip().startswith("->")
+    assert "4 problem(s)" in out.stdout
