@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,3 +48,15 @@ def test_run_serves_the_chain_and_ctrl_c_stops_everything(built, tmp_path):
         time.sleep(0.5)
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{web}/healthz", timeout=2)
+
+
+def test_shell_talks_to_the_assistant_through_the_action_server(built, tmp_path):
+    env = {**os.environ, "SHOPBOT_ACTION_PORT": str(free_port()),
+           "SHOPBOT_TRACKER_DB": str(tmp_path / "tracker.db")}
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "shell"], input="我想买手机\n/stop\n",
+                         capture_output=True, text=True, cwd=built.root, env=env,
+                         timeout=RASA_LOAD_TIMEOUT)
+    assert "为你找到这几款手机" in out.stdout, out.stdout[-2000:]
+    assert '"type": "products"' in out.stdout
+    categories = set(re.findall(r'"category": "([^"]+)"', out.stdout))
+    assert categories == {"手机"}
