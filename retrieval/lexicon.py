@@ -1,46 +1,23 @@
-"""Shop vocabulary from the catalog: jieba user dictionary, category aliases, Rasa lookups."""
+"""Shop vocabulary from the catalog: jieba user dictionary, category aliases, Rasa lookups.
+
+Category aliases come from the shop's categories table (data/catalog/categories.jsonl).
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-# What shoppers call a category when they don't use the shop's name for it.
-CATEGORY_ALIASES: dict[str, list[str]] = {
-    "手机": ["手机", "智能手机", "5G手机"],
-    "笔记本电脑": ["笔记本电脑", "笔记本", "电脑", "手提电脑", "游戏本"],
-    "蓝牙耳机": ["蓝牙耳机", "无线耳机", "耳机", "耳麦", "降噪耳机"],
-    "智能手表": ["智能手表", "运动手表", "手表"],
-    "平板电脑": ["平板电脑", "平板", "iPad"],
-    "电视": ["电视机", "电视", "智能电视"],
-    "扫地机器人": ["扫地机器人", "扫地机", "扫拖机器人"],
-    "吹风机": ["吹风机", "电吹风", "吹风筒"],
-    "口红": ["口红", "唇膏", "唇釉"],
-    "运动鞋": ["运动鞋", "跑鞋", "球鞋", "跑步鞋"],
-    "双肩包": ["双肩包", "背包", "书包"],
-    "保温杯": ["保温杯", "水杯", "杯子"],
-    "茶叶": ["茶叶", "茶"],
-}
 
-
-def category_aliases(categories: Iterable[str]) -> dict[str, str]:
+def alias_index(aliases: dict[str, list[str]]) -> dict[str, str]:
     """Map every surface form (alias or the category itself) to its catalog category."""
     mapping: dict[str, str] = {}
-    for category in categories:
-        for alias in CATEGORY_ALIASES.get(category, []) + [category]:
+    for category, names in aliases.items():
+        for alias in [*names, category]:
             mapping.setdefault(alias, category)
     return mapping
 
 
-def detect_category(text: str, aliases: dict[str, str]) -> str | None:
-    """The category of the longest alias the text mentions, if any."""
-    lowered = text.lower()
-    for alias in sorted(aliases, key=len, reverse=True):
-        if alias.lower() in lowered:
-            return aliases[alias]
-    return None
-
-
-def vocabulary(products: Iterable) -> dict[str, set[str]]:
+def vocabulary(products: Iterable, aliases: dict[str, list[str]]) -> dict[str, set[str]]:
     """Terms worth keeping whole when segmenting, grouped by kind."""
     vocab: dict[str, set[str]] = {"brand": set(), "category": set(), "line": set(), "tag": set()}
     for p in products:
@@ -51,7 +28,7 @@ def vocabulary(products: Iterable) -> dict[str, set[str]]:
         if line:
             vocab["line"].add(line.replace(" ", ""))
     for category in list(vocab["category"]):
-        vocab["category"].update(CATEGORY_ALIASES.get(category, []))
+        vocab["category"].update(aliases.get(category, []))
     return vocab
 
 
@@ -95,3 +72,37 @@ def write_lookups(vocab: dict[str, set[str]], path: Path) -> Path:
             out.append(f"    - {word}")
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return path
+
+
+# Latin and alternative names shoppers use for brands.
+BRAND_ALIASES: dict[str, list[str]] = {
+    "苹果": ["Apple", "iPhone", "iPad", "MacBook", "AirPods", "果子"],
+    "华为": ["Huawei", "HUAWEI", "菊厂"], "小米": ["Xiaomi", "Redmi", "红米", "米家"],
+    "索尼": ["Sony"], "戴森": ["Dyson"], "耐克": ["Nike"], "阿迪达斯": ["Adidas", "阿迪"],
+    "联想": ["Lenovo", "ThinkPad"], "三星": ["Samsung"], "乐高": ["LEGO", "Lego"],
+    "李宁": ["Li-Ning", "LINING"], "优衣库": ["Uniqlo", "UNIQLO"], "兰蔻": ["Lancome"],
+    "雅诗兰黛": ["Estee Lauder"], "美的": ["Midea"], "格力": ["Gree"], "海尔": ["Haier"],
+    "飞利浦": ["Philips"], "松下": ["Panasonic"], "佳能": ["Canon"], "尼康": ["Nikon"],
+    "戴尔": ["Dell"], "华硕": ["ASUS", "Asus"], "OPPO": ["oppo", "欧珀"], "vivo": ["VIVO", "iQOO"],
+    "迪奥": ["Dior"], "香奈儿": ["Chanel"], "欧莱雅": ["L'Oreal", "Loreal"], "星巴克": ["Starbucks"],
+    "雀巢": ["Nestle"], "皇家": ["Royal Canin", "皇家猫粮"], "帮宝适": ["Pampers"],
+    "新秀丽": ["Samsonite"], "北面": ["The North Face", "TNF"],
+}
+
+
+def query_vocabulary(products: Iterable, aliases: dict[str, list[str]]):
+    """The parser's vocabulary: every surface form shoppers may type, mapped to catalog values."""
+    from retrieval.query import QueryVocabulary
+
+    products = list(products)
+    brands = {p.brand for p in products}
+    brand_forms: dict[str, str] = {b: b for b in brands}
+    for brand in brands:
+        for alias in BRAND_ALIASES.get(brand, []):
+            brand_forms.setdefault(alias, brand)
+    return QueryVocabulary(
+        categories=alias_index({c: aliases.get(c, []) for c in {p.category for p in products}}),
+        brands=brand_forms,
+        colors=sorted({p.color for p in products if p.color}),
+        tags=sorted({t for p in products for t in p.tags}),
+    )

@@ -1,19 +1,36 @@
-"""`Searcher.search(query, k)`: dense retrieval over the FAISS index with a category filter."""
+"""Hybrid product search: dense (FAISS) + BM25 (bm25s over jieba tokens), fused by
+reciprocal rank, under hard filters that are never violated, with soft boosts and sorting.
+
+`Searcher.search("两千左右的华为手机，不要白色", k=5)` → ranked `SearchResult`s carrying
+per-signal scores (dense, bm25, boost) so the recommender can blend and staff can see why.
+"""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import bm25s
+import faiss
+import jieba
 import numpy as np
 
 from retrieval.encoder import encode_queries, load_encoder
 from retrieval.index import load_index
-from retrieval.lexicon import category_aliases, detect_category
+from retrieval.lexicon import query_vocabulary
+from retrieval.query import ParsedQuery, QueryParser
+
+RRF_K = 60
+DEPTH = 200  # candidates per signal before fusion
+SORT_POOL = 60  # most relevant candidates that a requested sort reorders
+BOOST = {"color": 0.008, "tag": 0.004, "excluded_tag": -0.006, "gender": 0.003}
+SORT_KEYS = {"price_asc": ("price", False), "price_desc": ("price", True),
+             "sales_desc": ("sales", True), "rating_desc": ("rating", True)}
+MODES = ("hybrid", "dense", "bm25")
 
 
 @dataclass
 class SearchResult:
-    """A product as search returns it; `score` is the dense cosine similarity."""
+    """A product as search returns it; `score` is the fused relevance."""
 
     id: str
     title: str
@@ -23,39 +40,127 @@ class SearchResult:
     list_price: float
     color: str
     rating: float
+    sales: int
     score: float
+    signals: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+def tokenize(text: str) -> list[str]:
+    """jieba search-mode tokens, lower-cased, without whitespace and punctuation."""
+    return [t.lower() for t in jieba.cut_for_search(text) if t.strip() and (t.isalnum() or len(t) > 1)]
+
+
+def color_matches(product_color: str, wanted: str) -> bool:
+    """"黑" matches 黑色/雅丹黑; "黑色" matches 黑色 and 雅丹黑 (same family)."""
+    family = wanted.rstrip("色")
+    return bool(product_color) and (wanted in product_color or family in product_color)
+
+
 class Searcher:
-    """Holds the index, the encoder and product facts; one instance per serving process."""
+    """Holds index, encoder, BM25 and product facts; one instance per serving process."""
 
-    def __init__(self, index_dir: Path, encoder_cache: Path, products: list) -> None:
-        self.index, self.ids, self.manifest = load_index(index_dir)
-        self.encoder = load_encoder(self.manifest.model, encoder_cache)
+    def __init__(self, index_dir: Path, encoder_cache: Path, products: list,
+                 category_aliases: dict[str, list[str]]) -> None:
+        self.store = load_index(index_dir)
+        self.encoder = load_encoder(self.store.manifest.model, encoder_cache)
         self.products = {p.id: p for p in products}
-        self.aliases = category_aliases({p.category for p in products})
+        self.parser = QueryParser(query_vocabulary(products, category_aliases))
+        self._index_products()
 
-    def search(self, query: str, k: int = 5) -> list[SearchResult]:
-        """Top-k products for a free-text query; a named category is a hard filter."""
-        category = detect_category(query, self.aliases)
-        vector = np.asarray(encode_queries(self.encoder, [query]), dtype=np.float32)
-        # Over-fetch so that the filter still leaves k results.
-        depth = len(self.ids) if category else min(len(self.ids), k)
-        scores, positions = self.index.search(vector, depth)
-        results: list[SearchResult] = []
-        for score, position in zip(scores[0], positions[0]):
-            if position < 0:
-                continue
-            product = self.products.get(self.ids[position])
-            if product is None or (category and product.category != category):
-                continue
-            results.append(SearchResult(id=product.id, title=product.title, brand=product.brand,
-                                        category=product.category, price=product.price,
-                                        list_price=product.list_price, color=product.color,
-                                        rating=product.rating, score=round(float(score), 4)))
-            if len(results) == k:
-                break
+    def _index_products(self) -> None:
+        """BM25 over the products the FAISS index holds; row i ↔ FAISS id `self.fids[i]`."""
+        live = [(fid, pid) for pid, fid in self.store.positions.items() if pid in self.products]
+        live.sort()
+        self.fids = np.array([fid for fid, _ in live], dtype=np.int64)
+        self.rows = [self.products[pid] for _, pid in live]
+        self.row_of = {int(fid): i for i, fid in enumerate(self.fids)}
+        self.bm25 = bm25s.BM25()
+        self.bm25.index([tokenize(p.search_text()) for p in self.rows], show_progress=False)
+        self.prices = np.array([p.price for p in self.rows])
+
+    def parse(self, text: str) -> ParsedQuery:
+        return self.parser.parse(text)
+
+    def allowed(self, q: ParsedQuery, in_stock: bool = True) -> np.ndarray:
+        """Row mask of products that satisfy every hard constraint of the query."""
+        keep = np.ones(len(self.rows), dtype=bool)
+        for i, p in enumerate(self.rows):
+            keep[i] = (
+                (not q.category or p.category == q.category)
+                and (not q.brands or p.brand in q.brands)
+                and p.brand not in q.excluded_brands
+                and (q.price_min is None or p.price >= q.price_min)
+                and (q.price_max is None or p.price <= q.price_max)
+                and not any(color_matches(p.color, c) for c in q.excluded_colors)
+                and (not q.gender or p.gender in ("", q.gender))
+                and (not in_stock or p.stock > 0)
+            )
+        if q.budget and keep.any():
+            median = float(np.median(self.prices[keep]))
+            keep &= self.prices <= median if q.budget == "low" else self.prices >= median
+        return keep
+
+    def _dense(self, text: str, rows: np.ndarray, depth: int) -> dict[int, float]:
+        vector = np.asarray(encode_queries(self.encoder, [text]), dtype=np.float32)
+        # Keep the selector referenced until the search returns: FAISS holds a raw pointer.
+        selector = faiss.IDSelectorBatch(self.fids[rows])
+        if self.store.manifest.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(depth, 96))
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        scores, fids = self.store.index.search(vector, min(depth, len(rows)), params=params)
+        return {self.row_of[int(f)]: float(s) for s, f in zip(scores[0], fids[0]) if f >= 0}
+
+    def _bm25(self, text: str, rows: np.ndarray, depth: int) -> dict[int, float]:
+        tokens = tokenize(text)
+        if not tokens:
+            return {}
+        scores = self.bm25.get_scores(tokens)
+        chosen = rows[np.argsort(-scores[rows])[:depth]]
+        return {int(r): float(scores[r]) for r in chosen if scores[r] > 0}
+
+    def _boost(self, q: ParsedQuery, p) -> float:
+        boost = sum(BOOST["color"] for c in q.colors if color_matches(p.color, c))
+        boost += sum(BOOST["tag"] for t in q.tags if t in p.tags)
+        boost += sum(BOOST["excluded_tag"] for t in q.excluded_tags if t in p.tags)
+        if q.gender and p.gender == q.gender:
+            boost += BOOST["gender"]
+        return boost
+
+    def search(self, query: str | ParsedQuery, k: int = 5, user_id: str | None = None,
+               mode: str = "hybrid", in_stock: bool = True) -> list[SearchResult]:
+        """Top-k products. `user_id` is accepted for personalised blending (recommender)."""
+        q = self.parse(query) if isinstance(query, str) else query
+        rows = np.flatnonzero(self.allowed(q, in_stock))
+        if not len(rows):
+            return []
+        text = q.free_text or q.text or (q.category or "")
+        depth = max(DEPTH, k * 4)
+        dense = self._dense(text, rows, depth) if mode in ("hybrid", "dense") else {}
+        lexical = self._bm25(text, rows, depth) if mode in ("hybrid", "bm25") else {}
+        fused: dict[int, float] = {}
+        for signal in (dense, lexical):
+            for rank, row in enumerate(sorted(signal, key=signal.get, reverse=True)):
+                fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if not fused:  # nothing to rank by (e.g. only filters): popular first
+            fused = {int(r): 1.0 / (RRF_K + 1 + i) for i, r in
+                     enumerate(sorted(rows, key=lambda r: -self.rows[r].sales))}
+        boosts = {r: self._boost(q, self.rows[r]) for r in fused} if mode == "hybrid" else {}
+        ranked = sorted(fused, key=lambda r: fused[r] + boosts.get(r, 0.0), reverse=True)
+        if q.sort in SORT_KEYS:
+            attr, reverse = SORT_KEYS[q.sort]
+            pool = ranked[:max(SORT_POOL, k)]
+            ranked = sorted(pool, key=lambda r: getattr(self.rows[r], attr), reverse=reverse)
+        results = []
+        for row in ranked[:k]:
+            p = self.rows[row]
+            signals = {"dense": round(dense.get(row, 0.0), 4), "bm25": round(lexical.get(row, 0.0), 4),
+                       "boost": round(boosts.get(row, 0.0), 4)}
+            results.append(SearchResult(
+                id=p.id, title=p.title, brand=p.brand, category=p.category, price=p.price,
+                list_price=p.list_price, color=p.color, rating=p.rating, sales=p.sales,
+                score=round(fused[row] + boosts.get(row, 0.0), 5), signals=signals))
         return results

@@ -1,22 +1,35 @@
-"""Load the product catalog (JSONL or CSV) into the database, reporting bad rows by line."""
+"""Catalog import/export: categories and products, validated row by row.
+
+Every bad row is reported with its line number and reason; the good rows are upserted in
+one transaction, so a failure leaves the database as it was.
+"""
 from __future__ import annotations
 
 import csv
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import delete, select
 
-from store.db import create_schema, session_scope
-from store.models import Interaction, Product
+from store.db import migrate, session_scope
+from store.models import Category, Product
+from store.rows import read_rows
+from store.upsert import upsert
+
+
+class CategoryRow(BaseModel):
+    department: str = Field(min_length=1, max_length=32)
+    category: str = Field(min_length=1, max_length=64)
+    aliases: list[str] = Field(default_factory=list)
 
 
 class ProductRow(BaseModel):
-    """One catalog row as a shop would supply it; invalid rows are rejected with a reason."""
+    """One catalog row as a shop would supply it."""
 
     id: str = Field(min_length=1, max_length=32)
     title: str = Field(min_length=1, max_length=300)
@@ -24,20 +37,23 @@ class ProductRow(BaseModel):
     department: str = ""
     category: str = Field(min_length=1, max_length=64)
     price: float = Field(gt=0)
-    list_price: float | None = None
+    list_price: float | None = Field(default=None, gt=0)
     color: str = ""
     attributes: dict = Field(default_factory=dict)
+    gender: str = ""
+    age_group: str = ""
     tags: list[str] = Field(default_factory=list)
     description: str = ""
     stock: int = Field(default=0, ge=0)
     sales: int = Field(default=0, ge=0)
     rating: float = Field(default=0.0, ge=0, le=5)
     reviews: int = Field(default=0, ge=0)
+    image: str = ""
 
     @field_validator("attributes", "tags", mode="before")
     @classmethod
-    def _parse_json_cell(cls, value):
-        """CSV cells carry JSON (or a |-separated tag list)."""
+    def _parse_cell(cls, value):
+        """CSV cells carry JSON, or a |-separated tag list."""
         if isinstance(value, str):
             value = value.strip()
             if value[:1] in ("[", "{"):
@@ -45,13 +61,20 @@ class ProductRow(BaseModel):
             return [tag for tag in value.split("|") if tag]
         return value
 
+    @model_validator(mode="after")
+    def _defaults(self) -> "ProductRow":
+        self.list_price = max(self.list_price or self.price, self.price)
+        self.image = self.image or f"/images/{self.id}.svg"
+        return self
+
 
 @dataclass
 class LoadReport:
-    """What an import did: rows loaded and, per bad line, why it was refused."""
+    """What an import did (or would do, on a dry run)."""
 
     loaded: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    dry_run: bool = False
 
 
 def file_fingerprint(*paths: Path) -> str:
@@ -61,87 +84,108 @@ def file_fingerprint(*paths: Path) -> str:
     return digest.hexdigest()
 
 
-def _raw_rows(path: Path):
-    """Yield (line number, dict or error message) for JSONL or CSV files."""
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            for row in reader:
-                yield reader.line_num, {k: v for k, v in row.items() if k and v not in (None, "")}
-        return
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, f"不是合法的 JSON：{exc.msg}"
-                continue
-            yield number, data if isinstance(data, dict) else "每行必须是一个 JSON 对象"
-
-
-def read_products(path: Path) -> tuple[list[ProductRow], list[tuple[int, str]]]:
-    """Validate every row; return the good ones and (line, reason) for the bad ones."""
-    good: list[ProductRow] = []
-    errors: list[tuple[int, str]] = []
-    seen: set[str] = set()
-    for number, raw in _raw_rows(path):
-        if isinstance(raw, str):
-            errors.append((number, raw))
-            continue
-        try:
-            row = ProductRow.model_validate(raw)
-        except (ValidationError, ValueError) as exc:
-            errors.append((number, _describe(exc)))
-            continue
-        if row.id in seen:
-            errors.append((number, f"商品编号 {row.id} 重复"))
-            continue
-        seen.add(row.id)
-        good.append(row)
-    return good, errors
-
-
-def _describe(exc: Exception) -> str:
+def describe(exc: Exception) -> str:
+    """A one-line reason for a rejected row."""
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        parts = []
+        for e in exc.errors():
+            where = ".".join(map(str, e["loc"])) or "row"
+            parts.append(f"缺少字段 {where}" if e["type"] == "missing" else f"{where}: {e['msg']}")
+        return "; ".join(parts)
     return str(exc)
 
 
-def load_products(url: str, path: Path, replace: bool = False) -> LoadReport:
-    """Upsert the valid rows in one transaction; bad rows are reported, never half-loaded."""
-    create_schema(url)
-    rows, errors = read_products(path)
+def import_categories(url: str, path: Path) -> LoadReport:
+    migrate(url)
+    rows, errors = [], []
+    for number, raw in read_rows(path):
+        try:
+            if isinstance(raw, str):
+                raise ValueError(raw)
+            row = CategoryRow.model_validate(raw)
+        except (ValidationError, ValueError) as exc:
+            errors.append((number, describe(exc)))
+            continue
+        rows.append({"name": row.category, "department": row.department, "aliases": row.aliases})
     with session_scope(url) as session:
-        if replace:
-            session.execute(delete(Interaction))
-            session.execute(delete(Product))
-        for row in rows:
-            data = row.model_dump()
-            data["list_price"] = data["list_price"] or data["price"]
-            session.merge(Product(**data))
+        upsert(session, Category, rows)
     return LoadReport(loaded=len(rows), errors=errors)
 
 
-def load_interactions(url: str, path: Path) -> int:
-    """Replace the interaction history with the file's rows whose product exists."""
-    create_schema(url)
+def validate_products(path: Path, categories: dict[str, str]) -> tuple[list[dict], list[tuple[int, str]]]:
+    """Good rows as column dicts, and (line, reason) for the bad ones."""
+    good: list[dict] = []
+    errors: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for number, raw in read_rows(path):
+        try:
+            if isinstance(raw, str):
+                raise ValueError(raw)
+            row = ProductRow.model_validate(raw)
+            if row.category not in categories:
+                raise ValueError(f"未知类目“{row.category}”（先导入类目表）")
+            if row.id in seen:
+                raise ValueError(f"商品编号 {row.id} 在文件里重复")
+        except (ValidationError, ValueError) as exc:
+            errors.append((number, describe(exc)))
+            continue
+        seen.add(row.id)
+        data = row.model_dump()
+        data["department"] = data["department"] or categories[row.category]
+        good.append(data)
+    return good, errors
+
+
+def import_products(url: str, path: Path, dry_run: bool = False, replace: bool = False) -> LoadReport:
+    """Upsert the file's valid products in one transaction.
+
+    With `replace`, products missing from the file are deleted (the catalog is the file).
+    """
+    migrate(url)
     with session_scope(url) as session:
-        known = set(session.scalars(select(Product.id)))
-        session.execute(delete(Interaction))
-        count = 0
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                if row["product_id"] not in known:
-                    continue
-                session.add(Interaction(user_id=row["user_id"], product_id=row["product_id"],
-                                        event=row["event"],
-                                        timestamp=datetime.fromisoformat(row["timestamp"])))
-                count += 1
+        categories = dict(session.execute(select(Category.name, Category.department)).all())
+        rows, errors = validate_products(path, categories)
+        if dry_run:
+            session.rollback()
+            return LoadReport(loaded=len(rows), errors=errors, dry_run=True)
+        if replace:
+            session.execute(delete(Product).where(Product.id.not_in([r["id"] for r in rows])))
+        upsert(session, Product, rows)
+    return LoadReport(loaded=len(rows), errors=errors)
+
+
+EXPORT_FIELDS = [c.name for c in Product.__table__.columns]
+
+
+def export_products(url: str, out: TextIO = sys.stdout, fmt: str = "jsonl") -> int:
+    """Write every product as JSONL or CSV (JSON in the attributes/tags cells); re-importable."""
+    migrate(url)
+    count = 0
+    with session_scope(url) as session:
+        products = session.scalars(select(Product).order_by(Product.id))
+        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS) if fmt == "csv" else None
+        if writer:
+            writer.writeheader()
+        for p in products:
+            row = {name: getattr(p, name) for name in EXPORT_FIELDS}
+            if writer:
+                row.update(attributes=json.dumps(p.attributes, ensure_ascii=False),
+                           tags=json.dumps(p.tags, ensure_ascii=False))
+                writer.writerow(row)
+            else:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
     return count
 
 
 def all_products(url: str) -> list[Product]:
+    migrate(url)
     with session_scope(url) as session:
         return list(session.scalars(select(Product).order_by(Product.id)))
+
+
+def category_aliases(url: str) -> dict[str, list[str]]:
+    """Category name → what shoppers call it, as the shop configured it."""
+    migrate(url)
+    with session_scope(url) as session:
+        return {c.name: list(c.aliases) for c in session.scalars(select(Category))}

