@@ -11,6 +11,7 @@ import time
 import typer
 
 from bot.cli_data import catalog_app, db_app, interactions_app, privacy_app
+from bot.cli_eval import eval_app
 from bot.cli_search import index_app, search
 from bot.settings import get_settings
 
@@ -21,6 +22,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(interactions_app, name="interactions")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(db_app, name="db")
+app.add_typer(eval_app, name="eval")
 
 
 @app.command()
