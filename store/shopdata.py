@@ -99,22 +99,22 @@ def _valid(path: Path, model: type[BaseModel], report: LoadReport) -> list:
     return rows
 
 
-def import_users(url: str, path: Path) -> LoadReport:
+def _import_flat(url: str, path: Path, row_model: type[BaseModel], table) -> LoadReport:
+    """Validate rows of a one-table file and upsert the good ones in one transaction."""
     migrate(url)
     report = LoadReport()
-    rows = [r.model_dump() for r in _valid(path, UserRow, report)]
+    rows = [r.model_dump() for r in _valid(path, row_model, report)]
     with session_scope(url) as session:
-        upsert(session, User, rows)
+        upsert(session, table, rows)
     return report
+
+
+def import_users(url: str, path: Path) -> LoadReport:
+    return _import_flat(url, path, UserRow, User)
 
 
 def import_promotions(url: str, path: Path) -> LoadReport:
-    migrate(url)
-    report = LoadReport()
-    rows = [r.model_dump() for r in _valid(path, PromotionRow, report)]
-    with session_scope(url) as session:
-        upsert(session, Promotion, rows)
-    return report
+    return _import_flat(url, path, PromotionRow, Promotion)
 
 
 def import_orders(url: str, path: Path) -> LoadReport:
