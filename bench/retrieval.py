@@ -71,7 +71,7 @@ def ann(size: int, dim: int = 384, n_queries: int = 200) -> None:
     print(f"{size:,} synthetic vectors (dim {dim}); HNSW M={HNSW_M} built in {build:.0f} s "
           f"({size / build:,.0f} vectors/s)")
     print(f"  flat exact     {percentiles(timed(lambda q: flat.search(q[None], 10), queries))}")
-    for ef in (32, 64, 96, 128):
+    for ef in (32, 64, 128, 256, 512):
         hnsw.hnsw.efSearch = ef
         lat = timed(lambda q: hnsw.search(q[None], 10), queries)
         _, found = hnsw.search(queries, 10)
