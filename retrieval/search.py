@@ -15,7 +15,7 @@ import jieba
 import numpy as np
 
 from retrieval.encoder import encode_queries, load_encoder
-from retrieval.index import load_index
+from retrieval.index import HNSW_EF_SEARCH, load_index
 from retrieval.lexicon import query_vocabulary
 from retrieval.query import ParsedQuery, QueryParser
 
@@ -108,7 +108,7 @@ class Searcher:
         # Keep the selector referenced until the search returns: FAISS holds a raw pointer.
         selector = faiss.IDSelectorBatch(self.fids[rows])
         if self.store.manifest.kind == "hnsw":
-            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(depth, 96))
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(depth, HNSW_EF_SEARCH))
         else:
             params = faiss.SearchParameters(sel=selector)
         scores, fids = self.store.index.search(vector, min(depth, len(rows)), params=params)
