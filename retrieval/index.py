@@ -116,12 +116,10 @@ def build_index(folder: Path, ids: list[str], texts: list[str], encoder, model_n
     kind = "hnsw" if len(ids) >= hnsw_threshold else "flat"
     index = new_index(dim, kind)
     index.add_with_ids(vectors, np.arange(len(ids), dtype=np.int64))
-    faiss.write_index(index, str(folder / INDEX_FILE))
-    (folder / IDS_FILE).write_text(json.dumps(dict(enumerate(ids))), encoding="utf-8")
     cache.save()
     manifest = Manifest(model=model_name, dim=dim, count=len(ids), kind=kind,
                         catalog_fingerprint=catalog_fingerprint, built_at=time.time())
-    _write_manifest(folder, manifest)
+    ProductIndex(folder, index, dict(enumerate(ids)), manifest).save()
     return manifest, encoded
 
 
@@ -136,7 +134,8 @@ class ProductIndex:
 
     @property
     def positions(self) -> dict[str, int]:
-        return {pid: fid for fid, pid in self.ids.items() if fid not in set(self.manifest.tombstones)}
+        dead = set(self.manifest.tombstones)
+        return {pid: fid for fid, pid in self.ids.items() if fid not in dead}
 
     def save(self) -> None:
         faiss.write_index(self.index, str(self.folder / INDEX_FILE))
