@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.services import searcher
+from actions.services import personaliser, searcher
 from bot.settings import get_settings
 
 
@@ -18,7 +18,8 @@ def product_payload(results) -> dict[str, Any]:
         "products": [
             {"id": r.id, "title": r.title, "brand": r.brand, "category": r.category,
              "price": r.price, "list_price": r.list_price, "color": r.color,
-             "rating": r.rating, "image": f"/images/{r.id}.svg", "score": r.score}
+             "rating": r.rating, "image": f"/images/{r.id}.svg", "score": r.score,
+             "reason": getattr(r, "reason", "")}
             for r in results
         ],
     }
@@ -31,7 +32,13 @@ class ActionSearchProducts(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
-        results = searcher().search(text, k=get_settings().search_k)
+        settings = get_settings()
+        query = searcher().parse(text)
+        if query.sort:  # the shopper asked for an order (cheapest first …): keep it
+            results = searcher().search(query, k=settings.search_k)
+        else:
+            pool = searcher().search(query, k=settings.rerank_pool)
+            results = personaliser().personalise(pool, tracker.sender_id, settings.search_k)
         if not results:
             dispatcher.utter_message(text="抱歉，暂时没有找到合适的商品，换个说法试试？比如“想买蓝牙耳机”。")
         else:

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.settings import Settings
-from recommender import itemcf
+from recommender.train import read_manifest as read_cf_manifest
 from retrieval import index as faiss_index
 from retrieval.encoder import load_encoder
 from retrieval.lexicon import vocabulary, write_jieba_dict, write_lookups
 from store.catalog import (all_products, category_aliases, file_fingerprint, import_categories,
                            import_products)
 from store.db import migrate, session_scope
-from store.history import import_interactions, interaction_rows
+from store.history import import_interactions
 from store.shopdata import import_carts, import_orders, import_promotions, import_users
 from store.models import BuildStamp
 
@@ -115,13 +115,20 @@ def shipped_embeddings(settings: Settings) -> Path:
     return settings.path(settings.catalog_dir) / f"embeddings-{settings.embedding_model.replace('/', '_')}.npz"
 
 
+def cf_fingerprint(settings: Settings) -> str:
+    return catalog_fingerprint(settings, ("products.jsonl", "interactions.csv"))
+
+
 def build_cf(settings: Settings, force: bool = False) -> str:
-    fingerprint = catalog_fingerprint(settings, ("products.jsonl", "interactions.csv"))
-    manifest = itemcf.read_manifest(settings.cf_dir)
+    """Recommender models, retrained when the shipped shop data changed (chat events: `shopbot recommender train`)."""
+    from bot.services import train_recommender
+
+    fingerprint = cf_fingerprint(settings)
+    manifest = read_cf_manifest(settings.cf_dir)
     if not force and manifest and manifest.fingerprint == fingerprint:
         return ""
-    manifest = itemcf.train(interaction_rows(settings.db_url), settings.cf_dir, fingerprint)
-    return f"{manifest.users} users, {manifest.items} items"
+    manifest = train_recommender(settings, fingerprint, incremental=False)
+    return f"{manifest.users} users, {manifest.items} items, {manifest.interactions} events"
 
 
 def rasa_bin(settings: Settings, name: str = "rasa") -> str:

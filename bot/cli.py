@@ -12,6 +12,7 @@ import typer
 
 from bot.cli_data import catalog_app, db_app, interactions_app, privacy_app
 from bot.cli_eval import eval_app
+from bot.cli_recommender import recommender_app
 from bot.cli_search import index_app, search
 from bot.settings import get_settings
 
@@ -23,6 +24,7 @@ app.add_typer(interactions_app, name="interactions")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
+app.add_typer(recommender_app, name="recommender")
 
 
 @app.command()

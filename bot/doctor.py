@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.processes import port_free
 from bot.settings import Settings
-from recommender import itemcf
+from recommender.train import read_manifest as read_cf_manifest
 from retrieval import index as faiss_index
 
 
@@ -53,7 +53,7 @@ def run_checks(settings: Settings) -> list[Check]:
         checks.append(Check("index model", False,
                             f"index built with {manifest.model}, settings say {settings.embedding_model}",
                             "shopbot index build --force"))
-    cf = itemcf.read_manifest(settings.cf_dir)
+    cf = read_cf_manifest(settings.cf_dir)
     checks.append(Check("CF model", cf is not None,
                         f"{cf.items} items, {cf.users} users" if cf else "missing", "shopbot setup"))
     models = sorted(settings.path(settings.models_dir).glob("*.tar.gz"))

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     search_k: int = 5
     hnsw_threshold: int = 50_000  # catalogs this large get an HNSW index instead of exact search
     request_timeout: float = 30.0
+    # Personalised ranking: final = α·semantic + β·CF + γ·popularity (normalised scores).
+    blend_semantic: float = 0.6
+    blend_cf: float = 0.3
+    blend_popularity: float = 0.1
+    rerank_pool: int = 30  # search candidates the blend reorders (hard filters already applied)
+    recommender_engine: str = "local"  # or "spark" (ALS on Apache Spark)
+    spark_master: str = "local[*]"
 
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""

@@ -1,95 +1,76 @@
-"""Item-based collaborative filtering: item–item cosine on event-weighted implicit feedback."""
+"""Item-based CF: item–item cosine on confidence-weighted implicit feedback, top-k neighbours.
+
+score(u, i) = Σ_j r(u, j) · sim(j, i) over the items j the user touched.
+"""
 from __future__ import annotations
 
-import json
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
 
-# Confidence per event type: a purchase says more than a view.
-EVENT_WEIGHTS = {"view": 1.0, "click": 2.0, "add_to_cart": 3.0, "purchase": 5.0}
+from recommender.base import Recommender
+from recommender.data import Interactions
 
 
-@dataclass
-class CFManifest:
-    algorithm: str
-    users: int
-    items: int
-    interactions: int
-    fingerprint: str
-    built_at: float
+class ItemCF(Recommender):
+    """Keeps each item's `neighbours` most similar items; `similar(item)` answers "看了又看"."""
 
+    name = "itemcf"
 
-class ItemCF:
-    """Fit on (user, item, event) triples; `similar(item)` gives the k nearest items."""
-
-    def __init__(self, neighbours: int = 20) -> None:
+    def __init__(self, neighbours: int = 100) -> None:
         self.neighbours = neighbours
         self.items: list[str] = []
-        self.similarity: sparse.csr_matrix | None = None
+        self.similarity = sparse.csr_matrix((0, 0), dtype=np.float32)
 
-    def fit(self, rows: list[tuple[str, str, str]]) -> "ItemCF":
-        users = sorted({u for u, _, _ in rows})
-        self.items = sorted({i for _, i, _ in rows})
-        u_index = {u: n for n, u in enumerate(users)}
-        i_index = {i: n for n, i in enumerate(self.items)}
-        data = [EVENT_WEIGHTS.get(e, 1.0) for _, _, e in rows]
-        matrix = sparse.csr_matrix(
-            (data, ([u_index[u] for u, _, _ in rows], [i_index[i] for _, i, _ in rows])),
-            shape=(len(users), len(self.items)), dtype=np.float32)
+    def params(self) -> dict[str, Any]:
+        return {"neighbours": self.neighbours}
+
+    def fit(self, data: Interactions) -> "ItemCF":
+        self.items = list(data.items)
+        matrix = data.matrix.tocsc().astype(np.float32)
         norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=0))).ravel()
         norms[norms == 0] = 1.0
-        normalised = matrix @ sparse.diags(1.0 / norms)
+        normalised = matrix @ sparse.diags(1.0 / norms).astype(np.float32)
         sim = (normalised.T @ normalised).tocsr()
         sim.setdiag(0)
         sim.eliminate_zeros()
         self.similarity = self._top_k(sim)
+        self._positions = None
         return self
 
     def _top_k(self, sim: sparse.csr_matrix) -> sparse.csr_matrix:
         rows, cols, vals = [], [], []
         for r in range(sim.shape[0]):
             start, end = sim.indptr[r], sim.indptr[r + 1]
-            order = np.argsort(-sim.data[start:end])[: self.neighbours]
-            rows.extend([r] * len(order))
-            cols.extend(sim.indices[start:end][order])
-            vals.extend(sim.data[start:end][order])
-        return sparse.csr_matrix((vals, (rows, cols)), shape=sim.shape, dtype=np.float32)
+            data, indices = sim.data[start:end], sim.indices[start:end]
+            keep = np.lexsort((indices, -data))[: self.neighbours]
+            rows.append(np.full(len(keep), r))
+            cols.append(indices[keep])
+            vals.append(data[keep])
+        if not rows:
+            return sparse.csr_matrix(sim.shape, dtype=np.float32)
+        return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                                 shape=sim.shape, dtype=np.float32)
+
+    def arrays(self) -> dict[str, Any]:
+        return {"similarity": self.similarity}
+
+    def restore(self, arrays: dict[str, Any]) -> None:
+        self.similarity = arrays["similarity"].tocsr()
+
+    def score(self, history: sparse.csr_matrix, user: int | None = None) -> np.ndarray:
+        return np.asarray((history @ self.similarity).todense(), dtype=np.float64).ravel()
+
+    def contributions(self, history: sparse.csr_matrix, item: int) -> dict[int, float]:
+        """How much each history item adds to `item`'s score (for "因为你看过 X")."""
+        column = self.similarity[:, item].toarray().ravel()
+        return {int(j): float(w * column[j]) for j, w in zip(history.indices, history.data) if column[j] > 0}
 
     def similar(self, item: str, k: int = 5) -> list[tuple[str, float]]:
         """Items most often engaged with by the same shoppers, best first."""
-        if self.similarity is None or item not in self.items:
+        if item not in self.items:
             return []
         row = self.similarity.getrow(self.items.index(item))
-        order = np.argsort(-row.data)[:k]
+        order = np.lexsort((row.indices, -row.data))[:k]
         return [(self.items[row.indices[j]], float(row.data[j])) for j in order]
-
-    def save(self, folder: Path, manifest: CFManifest) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        sparse.save_npz(folder / "item_similarity.npz", self.similarity)
-        (folder / "items.json").write_text(json.dumps(self.items), encoding="utf-8")
-        (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
-
-    @classmethod
-    def load(cls, folder: Path) -> "ItemCF":
-        model = cls()
-        model.similarity = sparse.load_npz(folder / "item_similarity.npz").tocsr()
-        model.items = json.loads((folder / "items.json").read_text(encoding="utf-8"))
-        return model
-
-
-def read_manifest(folder: Path) -> CFManifest | None:
-    path = folder / "manifest.json"
-    return CFManifest(**json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
-
-
-def train(rows: list[tuple[str, str, str]], folder: Path, fingerprint: str) -> CFManifest:
-    model = ItemCF().fit(rows)
-    manifest = CFManifest(algorithm="item-cf-cosine", users=len({u for u, _, _ in rows}),
-                          items=len(model.items), interactions=len(rows),
-                          fingerprint=fingerprint, built_at=time.time())
-    model.save(folder, manifest)
-    return manifest

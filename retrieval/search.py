@@ -43,6 +43,7 @@ class SearchResult:
     sales: int
     score: float
     signals: dict = field(default_factory=dict)
+    reason: str = ""  # why it is shown, when personalised ("因为你最近看过 …")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -130,9 +131,9 @@ class Searcher:
             boost += BOOST["gender"]
         return boost
 
-    def search(self, query: str | ParsedQuery, k: int = 5, user_id: str | None = None,
-               mode: str = "hybrid", in_stock: bool = True) -> list[SearchResult]:
-        """Top-k products. `user_id` is accepted for personalised blending (recommender)."""
+    def search(self, query: str | ParsedQuery, k: int = 5, mode: str = "hybrid",
+               in_stock: bool = True) -> list[SearchResult]:
+        """Top-k products by relevance (personalisation reorders these: recommender.service)."""
         q = self.parse(query) if isinstance(query, str) else query
         rows = np.flatnonzero(self.allowed(q, in_stock))
         if not len(rows):

@@ -99,10 +99,29 @@ def import_interactions(url: str, path: Path, dataset: str | None = None, dry_ru
     return report
 
 
-def interaction_rows(url: str, dataset: str = "shop") -> list[tuple[str, str, str]]:
-    """(user, item, event) triples for training, oldest first."""
+SHOPPER_DATASETS = ("shop", "chat")  # the shipped history and what shoppers did in chat since
+
+
+def interaction_rows(url: str, datasets: tuple[str, ...] = SHOPPER_DATASETS, user_id: str | None = None
+                     ) -> list[tuple[str, str, str, float | None, datetime]]:
+    """(user, item, event, rating, timestamp) for training or one user's history, oldest first."""
+    query = (select(Interaction.user_id, Interaction.item_id, Interaction.event, Interaction.rating,
+                    Interaction.timestamp)
+             .where(Interaction.dataset.in_(datasets)).order_by(Interaction.timestamp, Interaction.id))
+    if user_id is not None:
+        query = query.where(Interaction.user_id == user_id)
     with session_scope(url) as session:
-        result = session.execute(select(Interaction.user_id, Interaction.item_id, Interaction.event)
-                                 .where(Interaction.dataset == dataset)
-                                 .order_by(Interaction.timestamp, Interaction.id))
-        return [tuple(r) for r in result]
+        return [tuple(r) for r in session.execute(query)]
+
+
+def record_event(url: str, user_id: str, item_id: str, event: str, rating: float | None = None,
+                 dataset: str = "chat") -> None:
+    """Write back one thing a shopper did in chat (click, add-to-cart, purchase) for the recommender;
+    kept apart from the shipped history so re-importing that never loses it."""
+    if event not in EVENTS:
+        raise ValueError(f"未知事件类型“{event}”（应为 {'/'.join(EVENTS)}）")
+    with session_scope(url) as session:
+        if session.get(Product, item_id) is None:
+            raise LookupError(f"未知商品 {item_id}")
+        session.add(Interaction(dataset=dataset, user_id=user_id, item_id=item_id, event=event,
+                                rating=rating, timestamp=datetime.now(timezone.utc)))

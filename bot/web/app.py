@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot.web import chat, health, products
+from bot.web import chat, health, products, recommendations
 
 STATIC = Path(__file__).parent / "static"
 
@@ -16,6 +16,7 @@ app = FastAPI(title="Daogou 导购", version="0.1.0")
 app.include_router(chat.router)
 app.include_router(health.router)
 app.include_router(products.router)
+app.include_router(recommendations.router)
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 

@@ -1,0 +1,74 @@
+"""Recommendation API: personal lists, complementary items, and the event write-back that
+feeds what shoppers do in chat into the next `shopbot recommender train`."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from bot.services import make_personaliser
+from bot.settings import Settings
+from bot.web.deps import settings_dep
+from recommender.service import Personaliser, Recommendation
+from store.history import record_event
+
+router = APIRouter()
+ChatEvent = Literal["view", "click", "add_to_cart", "purchase"]
+
+
+class EventIn(BaseModel):
+    user_id: str = Field(min_length=1, max_length=64)
+    product_id: str = Field(min_length=1, max_length=32)
+    event: ChatEvent
+
+
+@lru_cache(maxsize=4)
+def _personaliser(settings_json: str) -> Personaliser:
+    """One loaded model set per configuration (a cached model, not mutable state)."""
+    return make_personaliser(Settings.model_validate_json(settings_json))
+
+
+def personaliser_dep(settings: Settings = Depends(settings_dep)) -> Personaliser:
+    if not (settings.cf_dir / "manifest.json").exists():
+        raise HTTPException(status_code=503, detail="推荐模型还没有训练，请先运行 shopbot setup")
+    return _personaliser(settings.model_dump_json())
+
+
+def _cards(personaliser: Personaliser, picks: list[Recommendation]) -> list[dict]:
+    cards = []
+    for r in picks:
+        p = personaliser.products[r.item]
+        cards.append({"id": p.id, "title": p.title, "brand": p.brand, "category": p.category,
+                      "price": p.price, "list_price": p.list_price, "rating": p.rating,
+                      "image": f"/images/{p.id}.svg", "reason": r.reason, "source": r.source})
+    return cards
+
+
+@router.post("/api/events", status_code=201)
+def post_event(body: EventIn, settings: Settings = Depends(settings_dep)) -> dict:
+    """A click, add-to-cart or purchase from the chat, kept for the recommender."""
+    try:
+        record_event(settings.db_url, body.user_id, body.product_id, body.event)
+    except LookupError:
+        raise HTTPException(status_code=404, detail="没有找到这个商品")
+    return {"ok": True}
+
+
+@router.get("/api/recommendations")
+def recommendations(user_id: str = Query("", max_length=64), k: int = Query(5, ge=1, le=50),
+                    category: str | None = Query(None, max_length=64),
+                    personaliser: Personaliser = Depends(personaliser_dep)) -> dict:
+    """"有什么适合我的": personal when the shopper has history, this week's best sellers otherwise."""
+    picks = personaliser.recommend(user_id or None, k=k, category=category)
+    return {"user_id": user_id, "products": _cards(personaliser, picks)}
+
+
+@router.get("/api/products/{product_id}/complements")
+def complements(product_id: str, k: int = Query(4, ge=1, le=20),
+                personaliser: Personaliser = Depends(personaliser_dep)) -> dict:
+    """"这个配什么": items from categories shoppers buy together with this one."""
+    if product_id not in personaliser.products:
+        raise HTTPException(status_code=404, detail="没有找到这个商品")
+    return {"product_id": product_id, "products": _cards(personaliser, personaliser.complements(product_id, k))}

@@ -1,0 +1,114 @@
+"""Complementary items ("搭配推荐") from co-purchase association rules.
+
+A basket is what one shopper bought (or put in the cart) within `window_days`. Rules are
+mined between categories — confidence(A→B) = P(B | A), lift = confidence / P(B) — so a
+phone leads to earphones and a dress to shoes, never to another phone or dress. Inside the
+chosen category, items bought together with this very item come first, then popular ones.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from recommender.data import Event
+
+BASKET_EVENTS = ("purchase", "add_to_cart")
+
+
+@dataclass(frozen=True)
+class Rule:
+    antecedent: str
+    consequent: str
+    support: int  # baskets holding both
+    confidence: float
+    lift: float
+
+
+class Complements:
+    """Fit on events plus each item's category; `for_item(item)` → complementary items."""
+
+    name = "complements"
+
+    def __init__(self, window_days: float = 14.0, min_support: int = 3, min_lift: float = 1.5) -> None:
+        self.window_days, self.min_support, self.min_lift = window_days, min_support, min_lift
+        self.rules: dict[str, list[Rule]] = {}
+        self.pairs: dict[str, dict[str, int]] = {}
+
+    def baskets(self, events: list[Event]) -> list[set[str]]:
+        """Per shopper, purchases/cart adds grouped while each is within the window of the first."""
+        by_user: dict[str, list[Event]] = defaultdict(list)
+        for e in events:
+            if e.event in BASKET_EVENTS:
+                by_user[e.user].append(e)
+        window = self.window_days * 86400
+        baskets = []
+        for evs in by_user.values():
+            evs.sort(key=lambda e: e.timestamp)
+            start, basket = None, set()
+            for e in evs:
+                if start is None or e.timestamp - start > window:
+                    if len(basket) > 1:
+                        baskets.append(basket)
+                    start, basket = e.timestamp, set()
+                basket.add(e.item)
+            if len(basket) > 1:
+                baskets.append(basket)
+        return baskets
+
+    def fit(self, events: list[Event], category_of: dict[str, str]) -> "Complements":
+        baskets = [b for b in self.baskets(events) if all(i in category_of for i in b)]
+        total = len(baskets)
+        category_count: Counter[str] = Counter()
+        category_pairs: Counter[tuple[str, str]] = Counter()
+        item_pairs: dict[str, Counter[str]] = defaultdict(Counter)
+        for basket in baskets:
+            categories = sorted({category_of[i] for i in basket})
+            category_count.update(categories)
+            category_pairs.update((a, b) for a in categories for b in categories if a != b)
+            for a in basket:
+                for b in basket:
+                    if a != b and category_of[a] != category_of[b]:
+                        item_pairs[a][b] += 1
+        rules: dict[str, list[Rule]] = defaultdict(list)
+        for (a, b), both in category_pairs.items():
+            confidence = both / category_count[a]
+            lift = confidence / (category_count[b] / total)
+            if both >= self.min_support and lift >= self.min_lift:
+                rules[a].append(Rule(a, b, both, round(confidence, 4), round(lift, 3)))
+        self.rules = {a: sorted(rs, key=lambda r: (-r.confidence, -r.lift, r.consequent)) for a, rs in rules.items()}
+        self.pairs = {a: dict(c) for a, c in item_pairs.items()}
+        return self
+
+    def categories_for(self, category: str) -> list[Rule]:
+        return self.rules.get(category, [])
+
+    def for_item(self, item: str, category_of: dict[str, str], popularity: dict[str, float],
+                 k: int = 5, per_category: int = 2) -> list[tuple[str, Rule]]:
+        """Up to k items from the categories that complement `item`'s, best rule first."""
+        chosen: list[tuple[str, Rule]] = []
+        together = self.pairs.get(item, {})
+        for rule in self.categories_for(category_of.get(item, "")):
+            pool = [i for i, c in category_of.items() if c == rule.consequent]
+            pool.sort(key=lambda i: (-together.get(i, 0), -popularity.get(i, 0.0), i))
+            chosen += [(i, rule) for i in pool[:per_category]]
+            if len(chosen) >= k:
+                break
+        return chosen[:k]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = {"params": {"window_days": self.window_days, "min_support": self.min_support,
+                              "min_lift": self.min_lift},
+                   "rules": {a: [asdict(r) for r in rs] for a, rs in self.rules.items()},
+                   "pairs": self.pairs}
+        (folder / "complements.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "Complements":
+        payload = json.loads((folder / "complements.json").read_text(encoding="utf-8"))
+        model = cls(**payload["params"])
+        model.rules = {a: [Rule(**r) for r in rs] for a, rs in payload["rules"].items()}
+        model.pairs = payload["pairs"]
+        return model

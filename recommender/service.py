@@ -1,0 +1,198 @@
+"""Serving face of the recommender: personal lists, cold start, session-aware lists,
+complementary items and the blend with search relevance — each item with a Chinese reason.
+
+final = α·semantic + β·CF + γ·popularity on min–max normalised scores, where CF is the mean
+of normalised ALS (fold-in of the shopper's current history) and item-CF scores.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from recommender.als import ALS
+from recommender.base import normalise, top_k
+from recommender.complements import Complements
+from recommender.data import Event, EVENT_WEIGHTS
+from recommender.itemcf import ItemCF
+from recommender.popularity import Popularity
+
+SESSION_WEIGHT = EVENT_WEIGHTS["click"]
+RECENT_SECONDS = 14 * 86400  # "最近看过": history item within two weeks of the newest event
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Blend weights (settings: SHOPBOT_BLEND_SEMANTIC / _CF / _POPULARITY)."""
+
+    semantic: float = 0.6
+    cf: float = 0.3
+    popularity: float = 0.1
+
+
+@dataclass
+class Recommendation:
+    item: str
+    score: float
+    reason: str
+    source: str  # cf | similar | popularity | trending | complement
+
+
+def short_title(title: str, limit: int = 16) -> str:
+    """"华为 Mate 60 Pro 12GB+512GB 雅丹黑 …" → "华为 Mate 60 Pro" (brand + line words)."""
+    words = title.split()
+    text = ""
+    for word in words:
+        if text and (len(text) + len(word) + 1 > limit or any(ch.isdigit() for ch in word) and "GB" in word):
+            break
+        text = f"{text} {word}".strip()
+    return text or title[:limit]
+
+
+class Personaliser:
+    """Loads the trained models once; reads each shopper's history fresh through `history_of`."""
+
+    def __init__(self, folder: Path, products: dict[str, Any],
+                 history_of: Callable[[str], list[Event]], weights: Weights = Weights()) -> None:
+        self.popularity = Popularity.load(folder)
+        self.items = self.popularity.items
+        self.index = {item: n for n, item in enumerate(self.items)}
+        self.itemcf = ItemCF.load(folder)
+        self.als = ALS.load(folder)
+        self.complement_rules = Complements.load(folder)
+        self.products = products
+        self.history_of = history_of
+        self.weights = weights
+        self.category = np.array([getattr(products.get(i), "category", "") for i in self.items])
+        self.brand = np.array([getattr(products.get(i), "brand", "") for i in self.items])
+        self.available = np.array([getattr(products.get(i), "stock", 0) > 0 for i in self.items])
+
+    # -- histories ---------------------------------------------------------------------------
+    def history(self, user_id: str | None, session_items: Sequence[str] = ()) -> tuple[sparse.csr_matrix, list[Event]]:
+        """The shopper's stored events plus this session's clicks, as a 1 × items row."""
+        events = list(self.history_of(user_id)) if user_id else []
+        weights: dict[int, float] = {}
+        for e in events:
+            if e.item in self.index:
+                weights[self.index[e.item]] = weights.get(self.index[e.item], 0.0) + e.weight
+        for item in session_items:
+            if item in self.index:
+                weights[self.index[item]] = weights.get(self.index[item], 0.0) + SESSION_WEIGHT
+        cols = sorted(weights)
+        row = sparse.csr_matrix(([weights[c] for c in cols], ([0] * len(cols), cols)),
+                                shape=(1, len(self.items)), dtype=np.float32)
+        return row, events
+
+    def cf_scores(self, row: sparse.csr_matrix) -> np.ndarray:
+        """The shopper's taste per item: mean of normalised ALS, item-CF and brand affinity
+        (zeros for an empty history)."""
+        if not row.nnz:
+            return np.zeros(len(self.items))
+        return (normalise(self.als.score(row)) + normalise(self.itemcf.score(row))
+                + self.brand_affinity(row)) / 3.0
+
+    def brand_affinity(self, row: sparse.csr_matrix) -> np.ndarray:
+        """Share of the shopper's engagement that went to each item's brand, scaled so the
+        favourite brand is 1: loyalty carries across categories (华为 earbuds → 华为 phones)."""
+        totals: Counter[str] = Counter()
+        for col, weight in zip(row.indices, row.data):
+            totals[self.brand[col]] += float(weight)
+        totals.pop("", None)
+        if not totals:
+            return np.zeros(len(self.items))
+        top = max(totals.values())
+        return np.array([totals.get(b, 0.0) / top for b in self.brand])
+
+    # -- explanations ------------------------------------------------------------------------
+    def _reason(self, position: int, row: sparse.csr_matrix, events: list[Event],
+                session_items: Sequence[str]) -> tuple[str, str]:
+        contributions = self.itemcf.contributions(row, position)
+        if contributions:
+            source = self.items[max(contributions, key=contributions.get)]
+            title = short_title(getattr(self.products.get(source), "title", source))
+            bought = any(e.item == source and e.event == "purchase" for e in events)
+            verb = "买过" if bought else ("刚看过" if source in session_items else "最近看过")
+            return f"因为你{verb} {title}", "similar"
+        brands = Counter(getattr(self.products.get(e.item), "brand", "") for e in events)
+        brand = getattr(self.products.get(self.items[position]), "brand", "")
+        if brand and brands[brand] >= 2 and brands.most_common(1)[0][0] == brand:
+            return f"你常逛的 {brand}", "cf"
+        return "和你口味相近的顾客也买了", "cf"
+
+    # -- lists -------------------------------------------------------------------------------
+    def recommend(self, user_id: str | None, k: int = 5, category: str | None = None,
+                  session_items: Sequence[str] = ()) -> list[Recommendation]:
+        """"有什么适合我的": personal when there is any history, trending otherwise."""
+        row, events = self.history(user_id, session_items)
+        mask = self.available & ((self.category == category) if category else True)
+        purchased = [self.index[e.item] for e in events if e.event == "purchase" and e.item in self.index]
+        exclude = np.flatnonzero(~mask).tolist() + purchased + list(row.indices if not events else ())
+        trending = self.popularity.trend if self.popularity.trend.any() else self.popularity.counts
+        if not row.nnz:
+            label = f"{category}热销榜" if category else "本周热销"
+            return [Recommendation(self.items[i], round(s, 4), label, "trending")
+                    for i, s in top_k(trending, exclude, k)]
+        scores = self.weights.cf * self.cf_scores(row) + self.weights.popularity * normalise(trending)
+        results = []
+        for i, s in top_k(scores, exclude, k):
+            reason, source = self._reason(i, row, events, session_items)
+            results.append(Recommendation(self.items[i], round(s, 4), reason, source))
+        return results
+
+    def complements(self, item_id: str, k: int = 4) -> list[Recommendation]:
+        """"这个配什么": items from categories bought together with this one's, never the same category."""
+        category_of = {i: c for i, c in zip(self.items, self.category) if c}
+        in_stock = {i for i, ok in zip(self.items, self.available) if ok}
+        popularity = {i: float(c) for i, c in zip(self.items, self.popularity.counts) if i in in_stock}
+        picks = self.complement_rules.for_item(item_id, {i: c for i, c in category_of.items() if i in in_stock},
+                                               popularity, k=k)
+        source = category_of.get(item_id, "")
+        return [Recommendation(i, rule.confidence, f"买{source}的顾客常搭配{rule.consequent}", "complement")
+                for i, rule in picks]
+
+    def rerank(self, candidates: Iterable[tuple[str, float]], user_id: str | None,
+               session_items: Sequence[str] = ()) -> list[Recommendation]:
+        """Blend search candidates (id, semantic score) with CF and popularity; filters stay the searcher's."""
+        candidates = [(i, s) for i, s in candidates]
+        if not candidates:
+            return []
+        row, events = self.history(user_id, session_items)
+        positions = [self.index.get(i, -1) for i, _ in candidates]
+        # Relevance relative to the best candidate: equally relevant items stay near 1, so the
+        # shopper's taste decides among them (min–max would stretch tiny relevance gaps to 0…1).
+        raw = np.array([s for _, s in candidates], dtype=np.float64)
+        semantic = raw / raw.max() if raw.max() > 0 else np.zeros(len(raw))
+        cf_all = self.cf_scores(row)
+        cf = normalise(np.array([cf_all[p] if p >= 0 else 0.0 for p in positions])) if row.nnz else np.zeros(len(positions))
+        counts = self.popularity.counts
+        pop = normalise(np.array([np.log1p(counts[p]) if p >= 0 else 0.0 for p in positions]))
+        final = self.weights.semantic * semantic + self.weights.cf * cf + self.weights.popularity * pop
+        order = sorted(range(len(candidates)), key=lambda n: (-final[n], n))
+        results = []
+        for n in order:
+            reason, source = "", "search"
+            if row.nnz and positions[n] >= 0 and cf[n] >= 0.5 and self.weights.cf > 0:
+                reason, source = self._reason(positions[n], row, events, session_items)
+            elif pop[n] >= 0.9 and self.weights.popularity > 0:
+                reason, source = "热销好物", "popularity"
+            results.append(Recommendation(candidates[n][0], round(float(final[n]), 4), reason, source))
+        return results
+
+    def personalise(self, results: list, user_id: str | None, k: int,
+                    session_items: Sequence[str] = ()) -> list:
+        """Reorder search results (objects with `id`, `score`, `signals`, `reason`) by the blend;
+        only what the searcher returned can come back, so its hard filters hold."""
+        by_id = {r.id: r for r in results}
+        ranked = self.rerank([(r.id, r.score) for r in results], user_id, session_items)[:k]
+        out = []
+        for rec in ranked:
+            result = by_id[rec.item]
+            result.signals = {**result.signals, "blend": rec.score}
+            result.reason = rec.reason
+            out.append(result)
+        return out

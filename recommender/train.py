@@ -1,0 +1,85 @@
+"""Train every recommender on the shop's events and persist them with a manifest.
+
+Retraining is incremental where the algorithm allows: when only new events arrived and the
+catalog is unchanged, ALS keeps its item factors and re-solves just the users who acted
+(the ALS user step); popularity, item-CF, user-CF and complements are exact refits (seconds).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from recommender.als import ALS
+from recommender.base import Recommender
+from recommender.complements import Complements
+from recommender.data import Event, Interactions
+from recommender.itemcf import ItemCF
+from recommender.popularity import Popularity
+from recommender.usercf import UserCF
+
+MODELS: dict[str, type[Recommender]] = {"popularity": Popularity, "itemcf": ItemCF, "usercf": UserCF, "als": ALS}
+
+
+@dataclass
+class Manifest:
+    """What was trained on what: read by `shopbot doctor`, the build step and the service."""
+
+    fingerprint: str
+    engine: str
+    users: int
+    items: int
+    interactions: int
+    last_event: float
+    trained_at: float
+    models: dict[str, dict] = field(default_factory=dict)
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    path = folder / "manifest.json"
+    return Manifest(**json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+
+
+def read_users(folder: Path) -> list[str]:
+    path = folder / "users.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+def train(events: list[Event], catalog: dict[str, str], folder: Path, fingerprint: str,
+          engine: str = "local", master: str = "local[*]", incremental: bool = True,
+          log=lambda _: None) -> Manifest:
+    """Fit and save all models; `catalog` maps item id → category (every item is scorable)."""
+    previous = read_manifest(folder)
+    old_users = read_users(folder) if previous else []
+    data = Interactions.from_events(events, items=catalog, users=old_users)
+    newest = max((e.timestamp for e in events), default=0.0)
+    can_increment = (incremental and previous is not None and previous.engine == engine
+                     and previous.items == len(data.items) and (folder / "als.npz").exists()
+                     # nothing before the last training changed: only appended events
+                     and sum(e.timestamp <= previous.last_event for e in events) == previous.interactions)
+    models: dict[str, dict] = {}
+    for name, cls in MODELS.items():
+        started = time.perf_counter()
+        if name == "als" and can_increment:
+            model = ALS.load(folder)
+            changed = {e.user for e in events if e.timestamp > previous.last_event}
+            model.update_users({data.user_index[u]: data.matrix[data.user_index[u]] for u in changed})
+            mode = f"incremental ({len(changed)} users)"
+        else:
+            model = cls(engine=engine, master=master) if name == "als" else cls()
+            model.fit(data)
+            mode = "full"
+        model.save(folder)
+        models[name] = {"params": model.params(), "mode": mode,
+                        "seconds": round(time.perf_counter() - started, 2)}
+        log(f"  {name:<11} {mode} ({models[name]['seconds']}s)")
+    started = time.perf_counter()
+    Complements().fit(events, catalog).save(folder)
+    models["complements"] = {"mode": "full", "seconds": round(time.perf_counter() - started, 2)}
+    (folder / "users.json").write_text(json.dumps(data.users), encoding="utf-8")
+    manifest = Manifest(fingerprint=fingerprint, engine=engine, users=len(data.users), items=len(data.items),
+                        interactions=len(events), last_event=newest, trained_at=time.time(), models=models)
+    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False),
+                                          encoding="utf-8")
+    return manifest
