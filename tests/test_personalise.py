@@ -1,0 +1,105 @@
+"""The recommender as shoppers meet it: cold start, session-aware lists, complements, the
+blend with search (hard filters kept) and the reasons shown — on the shipped shop."""
+from __future__ import annotations
+
+import pytest
+
+from bot.services import make_personaliser, make_searcher
+from recommender.data import Event
+
+
+@pytest.fixture(scope="module")
+def personaliser(built):
+    return make_personaliser(built)
+
+
+@pytest.fixture(scope="module")
+def searcher(built):
+    return make_searcher(built)
+
+
+def fan_of(personaliser, brand: str):
+    """A loyal shopper who bought this brand's earbuds, watch, laptop and tablet (no phone)."""
+    items = []
+    for category in ("蓝牙耳机", "智能手表", "笔记本电脑", "平板电脑"):
+        items += [p for p in personaliser.products.values() if p.brand == brand and p.category == category][:1]
+    assert len(items) >= 3
+    return lambda user: [Event(user, p.id, event, 1.7e9 + n) for n, p in enumerate(items)
+                         for event in ("view", "click", "purchase")]
+
+
+@pytest.fixture
+def as_shopper(personaliser):
+    original = personaliser.history_of
+
+    def use(history_of):
+        personaliser.history_of = history_of
+
+    yield use
+    personaliser.history_of = original
+
+
+def test_loyal_brand_buyer_sees_that_brand_first_among_phones(personaliser, searcher, as_shopper):
+    for brand in ("华为", "苹果"):
+        as_shopper(fan_of(personaliser, brand))
+        ranked = personaliser.personalise(searcher.search("手机", k=30), "fan", 5)
+        assert ranked[0].brand == brand, (brand, [r.brand for r in ranked])
+        assert ranked[0].reason  # the card says why
+        assert all(r.category == "手机" for r in ranked)
+
+
+def test_blend_keeps_the_searchs_hard_filters(personaliser, searcher, as_shopper):
+    as_shopper(fan_of(personaliser, "苹果"))  # iPhones all cost more than 3000
+    query = searcher.parse("三千以内的手机")
+    ranked = personaliser.personalise(searcher.search(query, k=30), "fan", 5)
+    assert ranked and all(r.price <= 3000 and r.category == "手机" for r in ranked)
+
+
+def test_anonymous_search_order_is_relevance_with_popularity_ties(personaliser, searcher, as_shopper):
+    as_shopper(lambda user: [])
+    pool = searcher.search("蓝牙耳机", k=10)
+    ranked = personaliser.personalise(list(pool), None, 10)
+    assert {r.id for r in ranked} == {r.id for r in pool}
+    assert not any(r.reason.startswith("因为你") for r in ranked)
+
+
+def test_new_shopper_gets_trending_products_labelled_as_such(personaliser, as_shopper):
+    as_shopper(lambda user: [])
+    picks = personaliser.recommend("brand-new-shopper", k=5)
+    assert len(picks) == 5 and all(p.reason == "本周热销" for p in picks)
+    assert all(personaliser.products[p.item].stock > 0 for p in picks)
+    in_category = personaliser.recommend("brand-new-shopper", k=3, category="咖啡")
+    assert all(personaliser.products[p.item].category == "咖啡" for p in in_category)
+    assert in_category[0].reason == "咖啡热销榜"
+
+
+def test_a_few_session_clicks_make_the_list_session_aware(personaliser, as_shopper):
+    as_shopper(lambda user: [])
+    earbuds = [p.id for p in personaliser.products.values() if p.category == "蓝牙耳机"][:2]
+    picks = personaliser.recommend(None, k=5, session_items=earbuds)
+    cold = personaliser.recommend(None, k=5)
+    assert [p.item for p in picks] != [p.item for p in cold]
+    assert not set(earbuds) & {p.item for p in picks}  # not what they just looked at
+    assert any(p.reason.startswith("因为你刚看过") for p in picks)
+
+
+def test_history_based_recommendations_explain_themselves(personaliser, as_shopper):
+    as_shopper(fan_of(personaliser, "华为"))
+    picks = personaliser.recommend("fan", k=8)
+    bought = {e.item for e in personaliser.history_of("fan")}
+    assert len(picks) == 8 and not bought & {p.item for p in picks}
+    reasons = {p.reason for p in picks}
+    assert any(r.startswith("因为你买过 华为") for r in reasons) or "你常逛的 华为" in reasons
+    assert all(r for r in reasons)
+
+
+@pytest.mark.parametrize("category, expected", [("手机", {"蓝牙耳机", "智能手表"}),
+                                                ("连衣裙", {"运动鞋", "双肩包"}),
+                                                ("奶粉", {"纸尿裤"})])
+def test_complements_suggest_another_category(personaliser, category, expected):
+    item = next(p.id for p in personaliser.products.values() if p.category == category and p.stock > 0)
+    picks = personaliser.complements(item, k=4)
+    categories = [personaliser.products[p.item].category for p in picks]
+    assert categories and category not in categories
+    assert categories[0] in expected
+    assert picks[0].reason == f"买{category}的顾客常搭配{categories[0]}"
