@@ -39,6 +39,7 @@ class ALS(Recommender):
             from recommender.spark_als import fit_spark_als
 
             self.user_factors, self.item_factors = fit_spark_als(data.matrix, self)
+            self._items64 = self._gram = None
             return self
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
@@ -50,6 +51,7 @@ class ALS(Recommender):
             model.fit(data.matrix.tocsr().astype(np.float32), show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
+        self._items64 = self._gram = None
         return self
 
     def arrays(self) -> dict[str, Any]:
@@ -59,10 +61,11 @@ class ALS(Recommender):
         self.user_factors = arrays["user_factors"].astype(np.float32)
         self.item_factors = arrays["item_factors"].astype(np.float32)
         self._gram = None
+        self._items64 = None
 
     def fold_in(self, history: sparse.csr_matrix) -> np.ndarray:
         """The ALS user step for one history: x = (YᵀY + Yᵀ(C−I)Y + λI)⁻¹ Yᵀ C p."""
-        y = self.item_factors.astype(np.float64)
+        y = self._item_matrix()
         if getattr(self, "_gram", None) is None:
             self._gram = y.T @ y
         cols, weights = history.indices, history.data.astype(np.float64)
@@ -73,9 +76,16 @@ class ALS(Recommender):
         a = self._gram + (yi.T * (confidence - 1.0)) @ yi + self.regularization * np.eye(y.shape[1])
         return np.linalg.solve(a, yi.T @ confidence)
 
+    def _item_matrix(self) -> np.ndarray:
+        """Item factors in float64, converted once (not per request)."""
+        if getattr(self, "_items64", None) is None or len(self._items64) != len(self.item_factors):
+            self._items64 = self.item_factors.astype(np.float64)
+            self._gram = None
+        return self._items64
+
     def score(self, history: sparse.csr_matrix, user: int | None = None) -> np.ndarray:
         vector = self.user_factors[user] if user is not None else self.fold_in(history)
-        return self.item_factors.astype(np.float64) @ vector
+        return self._item_matrix() @ vector
 
     def update_users(self, rows: dict[int, sparse.csr_matrix]) -> None:
         """Incremental refit: recompute these users' factors against the current item factors."""

@@ -84,13 +84,20 @@ class UserCF(Recommender):
         if self.candidates and len(nonzero) > self.candidates:
             nonzero = nonzero[np.argpartition(-sim[nonzero], self.candidates - 1)[: self.candidates]]
         order = nonzero[np.lexsort((nonzero, -sim[nonzero]))]  # most similar first, ties by id
-        ratings = self.matrix[order].toarray()
-        rated = ratings != 0
-        chosen = rated & (np.cumsum(rated, axis=0) <= self.k)  # the k most similar raters of each item
-        weights = sim[order][:, None]
-        numerator = (weights * ratings * chosen).sum(axis=0)
-        denominator = (np.abs(weights) * chosen).sum(axis=0)
-        return numerator, denominator, chosen.sum(axis=0)
+        # Sparse all the way: rows of `neighbours` are in similarity order, so within each item's
+        # column the first k stored entries are its k most similar raters.
+        neighbours = self.matrix[order].tocsc()
+        neighbours.eliminate_zeros()
+        neighbours.sort_indices()
+        per_item = np.diff(neighbours.indptr)
+        rank = np.arange(neighbours.nnz) - np.repeat(neighbours.indptr[:-1], per_item)
+        chosen = rank < self.k
+        items = np.repeat(np.arange(neighbours.shape[1]), per_item)[chosen]
+        weights = sim[order][neighbours.indices[chosen]]
+        n = neighbours.shape[1]
+        numerator = np.bincount(items, weights=weights * neighbours.data[chosen], minlength=n)
+        denominator = np.bincount(items, weights=np.abs(weights), minlength=n)
+        return numerator, denominator, np.bincount(items, minlength=n).astype(np.float64)
 
     def predict(self, history: sparse.csr_matrix, user: int | None = None) -> np.ndarray:
         """r̂(u, i) for every item by the formula above (0 where no neighbour rated i)."""

@@ -35,14 +35,16 @@ def group_events(groups: int, items_per_group: int, users_per_group: int, items_
 @pytest.fixture(scope="module")
 def data() -> Interactions:
     """Two disjoint taste groups, plus a user and an item with no interactions at all."""
-    base = Interactions.from_events(group_events(2, 8, 12, 4), items=["zz-never-touched"])
+    base = Interactions.from_events(group_events(2, 20, 30, 6), items=["zz-never-touched"])
     matrix = sparse.vstack([base.matrix, sparse.csr_matrix((1, base.matrix.shape[1]), dtype=np.float32)])
     return Interactions(base.users + ["zz-ghost"], base.items, matrix.tocsr().astype(np.float32))
 
 
 @pytest.fixture(scope="module")
 def spark_model(data: Interactions) -> ALS:
-    return ALS(factors=8, iterations=10, engine="spark", master=MASTER).fit(data)
+    # With a tiny λ, rank 8 memorises each user's exact items and unseen same-group items sink
+    # to the level of other-group ones (the local engine does the same); λ = 1 generalises.
+    return ALS(factors=8, iterations=10, regularization=1.0, engine="spark", master=MASTER).fit(data)
 
 
 def group_of(data: Interactions, position: int) -> str:
@@ -67,9 +69,19 @@ def test_rows_align_with_matrix_and_empty_ones_are_zero(data: Interactions, spar
     assert spark_model.user_factors.shape == (n_users, 8) and spark_model.user_factors.dtype == np.float32
     assert spark_model.item_factors.shape == (n_items, 8) and spark_model.item_factors.dtype == np.float32
     assert not spark_model.user_factors[data.user_index["zz-ghost"]].any()
-    assert not spark_model.item_factors[data.item_index["zz-never-touched"]].any()
+    orphan = data.item_index["zz-never-touched"]
+    assert not spark_model.item_factors[orphan].any()
     assert np.all(np.abs(spark_model.user_factors[:-1]).sum(axis=1) > 0)
-    assert np.all(np.abs(np.delete(spark_model.item_factors, data.item_index["zz-never-touched"], 0)).sum(axis=1) > 0)
+    assert np.all(np.abs(np.delete(spark_model.item_factors, orphan, axis=0)).sum(axis=1) > 0)
+    # Row u · row i favours the user's own items over the rest of their group; a misaligned but
+    # consistently relabelled model still gets the groups right, but scores ~0 here.
+    lift = []
+    for user in range(n_users - 1):
+        scores, seen = spark_model.score(data.matrix[user], user), np.zeros(n_items, dtype=bool)
+        seen[data.matrix[user].indices] = True
+        same_group = np.array([group_of(data, i) == data.users[user][1] for i in range(n_items)])
+        lift.append(scores[seen].mean() - scores[same_group & ~seen].mean())
+    assert np.mean(lift) > 0.1, np.mean(lift)
 
 
 def test_spark_model_saves_and_loads_like_the_local_one(data: Interactions, spark_model: ALS, tmp_path):
@@ -79,10 +91,11 @@ def test_spark_model_saves_and_loads_like_the_local_one(data: Interactions, spar
     assert (loaded.engine, loaded.master, loaded.factors) == ("spark", MASTER, 8)
     fresh = data.history_row({"0-1": 5.0, "0-2": 1.0})
     for user in range(len(data.users)):
-        assert np.array_equal(loaded.score(data.matrix[user], user), spark_model.score(data.matrix[user], user))
+        history = data.matrix[user]
+        assert np.array_equal(loaded.score(history, user), spark_model.score(history, user))
     assert np.array_equal(loaded.score(fresh), spark_model.score(fresh))
 
-    local = ALS(factors=8, iterations=10).fit(data)
+    local = ALS(factors=8, iterations=10, regularization=1.0).fit(data)
     assert loaded.user_factors.shape == local.user_factors.shape
     assert loaded.item_factors.shape == local.item_factors.shape
 
@@ -95,5 +108,5 @@ def test_spark_als_beats_popularity_offline():
     }, k=5)
     spark, popularity = results["als-spark"], results["popularity"]
     assert spark.users == popularity.users == 60
-    assert spark.recall >= 0.8, spark
-    assert spark.ndcg > popularity.ndcg + 0.2, (spark, popularity)
+    assert spark.recall >= 0.7, spark
+    assert spark.ndcg > popularity.ndcg + 0.3, (spark, popularity)
