@@ -1,8 +1,8 @@
 """Serving face of the recommender: personal lists, cold start, session-aware lists,
 complementary items and the blend with search relevance — each item with a Chinese reason.
 
-final = α·semantic + β·CF + γ·popularity on min–max normalised scores, where CF is the mean
-of normalised ALS (fold-in of the shopper's current history) and item-CF scores.
+final = α·semantic + β·CF + γ·popularity on normalised scores, where CF is the mean of
+normalised ALS (fold-in of the shopper's current history), item-CF and brand affinity.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from recommender.itemcf import ItemCF
 from recommender.popularity import Popularity
 
 SESSION_WEIGHT = EVENT_WEIGHTS["click"]
-RECENT_SECONDS = 14 * 86400  # "最近看过": history item within two weeks of the newest event
 
 
 @dataclass(frozen=True)
