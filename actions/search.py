@@ -1,50 +1,106 @@
-"""action_search_products: find products for the shopper's message and show them as cards."""
+"""action_search_products: a new search or a refinement of the current one ("要黑色的",
+"再便宜点", "换个牌子", "不要苹果的"), shown as numbered text plus product cards."""
 from __future__ import annotations
 
+import re
+from dataclasses import fields
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.context import ShopAction, shown
+from actions.render import card, numbered, products_payload, yuan
 from actions.services import personaliser, searcher
 from bot.settings import get_settings
+from retrieval.query import ParsedQuery
+from retrieval.search import color_matches
+
+OTHER_BRAND = re.compile(r"换(?:个|一个|家|别的)?(?:牌子|品牌|家)|别的(?:牌子|品牌)|其他(?:牌子|品牌)")
+BIGGER = re.compile(r"大一?点|更大|大些|大屏|大容量|大尺寸|大号")
+SPEC_KEYS = ("屏幕尺寸", "存储", "容量", "配置", "规格", "表盘尺寸", "尺寸", "版本")
+REFINE_BUTTONS = ("再便宜点", "换个牌子", "第一个详细介绍一下")
 
 
-def product_payload(results) -> dict[str, Any]:
-    """The `products` payload contract the widget and tests rely on."""
-    return {
-        "type": "products",
-        "products": [
-            {"id": r.id, "title": r.title, "brand": r.brand, "category": r.category,
-             "price": r.price, "list_price": r.list_price, "color": r.color,
-             "rating": r.rating, "image": f"/images/{r.id}.svg", "score": r.score,
-             "reason": getattr(r, "reason", "")}
-            for r in results
-        ],
-    }
+def previous_query(tracker: Tracker) -> ParsedQuery | None:
+    stored = tracker.get_slot("search_query")
+    if not isinstance(stored, dict):
+        return None
+    known = {f.name for f in fields(ParsedQuery)}
+    return ParsedQuery(**{k: v for k, v in stored.items() if k in known})
 
 
-class ActionSearchProducts(Action):
+def spec_number(product) -> float:
+    """The first number of the product's size/capacity attribute (55英寸 → 55, 12GB+256GB → 256)."""
+    for key in SPEC_KEYS:
+        value = str((product.attributes or {}).get(key, ""))
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
+        if numbers:
+            return max(numbers)
+    return 0.0
+
+
+def describe(q: ParsedQuery) -> str:
+    """"华为 黑色 手机（¥3000 以内）" — what the shopper is now looking at."""
+    parts = [*q.brands, *q.colors, *(["女款"] if q.gender == "女" else ["男款"] if q.gender == "男" else []),
+             q.category or "商品"]
+    limits = []
+    if q.price_min is not None and q.price_max is not None:
+        limits.append(f"{yuan(q.price_min)}–{yuan(q.price_max)}")
+    elif q.price_max is not None:
+        limits.append(f"{yuan(q.price_max)} 以内")
+    elif q.price_min is not None:
+        limits.append(f"{yuan(q.price_min)} 以上")
+    if q.excluded_brands:
+        limits.append("不要" + "、".join(q.excluded_brands))
+    if q.excluded_colors:
+        limits.append("不要" + "、".join(q.excluded_colors))
+    return " ".join(parts) + (f"（{'，'.join(limits)}）" if limits else "")
+
+
+class ActionSearchProducts(ShopAction):
     def name(self) -> str:
         return "action_search_products"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
-        settings = get_settings()
-        query = searcher().parse(text)
-        if query.sort:  # the shopper asked for an order (cheapest first …): keep it
-            results = searcher().search(query, k=settings.search_k)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        settings, search = get_settings(), searcher()
+        parsed = search.parse(text)
+        previous = previous_query(tracker)
+        listed = [search.products[i] for i in shown(tracker) if i in search.products]
+        refining = previous is not None and (intent == "refine_search" or not parsed.category
+                                             or parsed.category == previous.category)
+        query = parsed.merge(previous) if refining else parsed
+        if refining and OTHER_BRAND.search(text):
+            query.excluded_brands = list(dict.fromkeys([*query.excluded_brands, *(p.brand for p in listed)]))
+            query.brands = [b for b in query.brands if b not in query.excluded_brands]
+        query = query.with_reference_prices([p.price for p in listed] if refining else [])
+        if refining:  # the topic stays; what changed is in the structured constraints
+            query.free_text = previous.free_text or previous.text
+        bigger = refining and BIGGER.search(text) and listed
+        pool = search.search(query, k=settings.rerank_pool * 2 if bigger else settings.rerank_pool)
+        if bigger:
+            floor = max(spec_number(p) for p in listed)
+            pool = [r for r in pool if spec_number(search.products[r.id]) > floor] or pool
+        if query.colors:  # a colour the shopper asked for is a requirement when the shop has it
+            pool = [r for r in pool if any(color_matches(r.color, c) for c in query.colors)] or pool
+        if query.sort:
+            results = pool[: settings.search_k]
         else:
-            pool = searcher().search(query, k=settings.rerank_pool)
             results = personaliser().personalise(pool, tracker.sender_id, settings.search_k)
+        events = [SlotSet("search_query", query.as_dict())]
         if not results:
-            dispatcher.utter_message(text="抱歉，暂时没有找到合适的商品，换个说法试试？比如“想买蓝牙耳机”。")
-        else:
-            category = results[0].category
-            same = all(r.category == category for r in results)
-            what = category if same else "商品"
-            dispatcher.utter_message(text=f"为你找到这几款{what}，看看有没有喜欢的：")
-            dispatcher.utter_message(json_message=product_payload(results))
-        return [SlotSet("turn_status", "done")]
+            dispatcher.utter_message(text=f"抱歉，没有找到符合条件的{describe(query)}。"
+                                          "要不放宽一点条件，比如换个颜色或提高预算？")
+            return events
+        what = describe(query)
+        dispatcher.utter_message(
+            text=f"为你找到这几款{what}：\n{numbered(results, [r.reason for r in results])}\n"
+                 "想看哪一款的详情，或者要加入购物车，告诉我序号就行～",
+            buttons=[{"title": b, "payload": b} for b in REFINE_BUTTONS])
+        dispatcher.utter_message(json_message=products_payload([card(r, r.reason, r.score) for r in results]))
+        return [*events, SlotSet("shown_products", [r.id for r in results]),
+                SlotSet("focus_product", results[0].id if len(results) == 1 else None)]

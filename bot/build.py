@@ -86,11 +86,12 @@ def _write_if_changed(path, writer) -> bool:
 
 def build_lexicon(settings: Settings, force: bool = False) -> str:
     """jieba user dictionary and Rasa lookup tables; files are rewritten only on change."""
-    vocab = vocabulary(all_products(settings.db_url), category_aliases(settings.db_url))
+    aliases = category_aliases(settings.db_url)
+    vocab = vocabulary(all_products(settings.db_url), aliases)
     dict_path = settings.jieba_dir / "userdict.txt"
     lookups = settings.path(settings.root / LOOKUPS_FILE)
     changed = _write_if_changed(dict_path, lambda: write_jieba_dict(vocab, settings.jieba_dir))
-    changed |= _write_if_changed(lookups, lambda: write_lookups(vocab, lookups))
+    changed |= _write_if_changed(lookups, lambda: write_lookups(vocab, lookups, aliases))
     return f"{sum(len(v) for v in vocab.values())} terms" if changed or force else ""
 
 
@@ -135,26 +136,36 @@ def rasa_bin(settings: Settings, name: str = "rasa") -> str:
     return str(settings.root / ".venv-rasa" / "bin" / name)
 
 
-def build_rasa_model(settings: Settings, force: bool = False) -> str:
-    """`rasa train` only when `rasa train --dry-run` says so or the jieba dictionary changed.
+def rasa_inputs_fingerprint(settings: Settings) -> str:
+    """SHA-256 over everything `rasa train` reads: config, domain, the YAML under data/, our
+    NLU components and the jieba dictionary.
 
-    Rasa's own fingerprint covers config, domain and data but not the dictionary files.
+    Rasa's own `--dry-run` cannot be trusted here: it reports a retrain after every training
+    once a custom dense featurizer is in the pipeline, and it ignores the dictionary files.
     """
+    root = settings.root
+    files = [root / "config.yml", root / "domain.yml", settings.jieba_dir / "userdict.txt",
+             *sorted((root / "data").rglob("*.yml")), *sorted((root / "rasa_addons").glob("*.py"))]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_rasa_model(settings: Settings, force: bool = False) -> str:
+    """`rasa train` when its inputs changed since the last model (or none exists)."""
     models = settings.path(settings.models_dir)
-    dict_hash = hashlib.sha256((settings.jieba_dir / "userdict.txt").read_bytes()).hexdigest()
-    stamp = models / ".jieba_fingerprint"
-    base = [rasa_bin(settings), "train", "--config", "config.yml", "--domain", "domain.yml",
-            "--data", "data", "--out", str(models)]
-    env = {**os.environ, **settings.rasa_env()}
-    dictionary_changed = not stamp.exists() or stamp.read_text() != dict_hash
-    if not (force or dictionary_changed):
-        dry = subprocess.run(base + ["--dry-run"], cwd=settings.root, capture_output=True, env=env)
-        if dry.returncode == 0:
-            return ""
-    subprocess.run(base + (["--force"] if force or dictionary_changed else []),
-                   cwd=settings.root, check=True, env=env)
+    stamp = models / ".inputs_fingerprint"
+    fingerprint = rasa_inputs_fingerprint(settings)
+    has_model = any(models.glob("*.tar.gz"))
+    if not force and has_model and stamp.exists() and stamp.read_text() == fingerprint:
+        return ""
+    command = [rasa_bin(settings), "train", "--config", "config.yml", "--domain", "domain.yml",
+               "--data", "data", "--out", str(models)] + (["--force"] if force else [])
+    subprocess.run(command, cwd=settings.root, check=True, env={**os.environ, **settings.rasa_env()})
     models.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(dict_hash)
+    stamp.write_text(fingerprint)
     return "trained"
 
 

@@ -19,9 +19,12 @@ def alias_index(aliases: dict[str, list[str]]) -> dict[str, str]:
 
 def vocabulary(products: Iterable, aliases: dict[str, list[str]]) -> dict[str, set[str]]:
     """Terms worth keeping whole when segmenting, grouped by kind."""
-    vocab: dict[str, set[str]] = {"brand": set(), "category": set(), "line": set(), "tag": set()}
+    vocab: dict[str, set[str]] = {"brand": set(), "category": set(), "line": set(), "tag": set(),
+                                  "color": set()}
     for p in products:
         vocab["brand"].add(p.brand)
+        if p.color:
+            vocab["color"].add(p.color)
         vocab["category"].add(p.category)
         vocab["tag"].update(p.tags)
         line = (p.attributes or {}).get("系列")
@@ -52,24 +55,48 @@ def write_jieba_dict(vocab: dict[str, set[str]], folder: Path) -> Path:
     Shop terms get a high frequency; glued words get frequency 0, which makes jieba split them.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    tag_of = {"brand": "nz", "category": "n", "line": "nz", "tag": "n"}
+    tag_of = {"brand": "nz", "category": "n", "line": "nz", "tag": "n", "color": "n"}
+    # Digit-only words ("15") would cut order numbers apart, so they are left to jieba.
     lines = sorted({f"{word} 2000 {tag_of[kind]}" for kind, words in vocab.items()
-                    for word in words if word and " " not in word})
-    lines += sorted(f"{word} 0" for word in glued_words(vocab["category"] | vocab["brand"]))
+                    for word in words if word and " " not in word and not word.isdigit()})
+    stems = {c[:-1] for c in vocab["color"] if c.endswith("色") and len(c) > 1}
+    lines += sorted(f"{word} 0" for word in glued_words(vocab["category"] | vocab["brand"] | stems))
     path = folder / "userdict.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def write_lookups(vocab: dict[str, set[str]], path: Path) -> Path:
-    """Rasa NLU lookup tables (longest entries first, as Chinese regexes need)."""
+def synonyms(vocab: dict[str, set[str]], aliases: dict[str, list[str]]) -> dict[str, str]:
+    """Surface form → catalog value for Rasa's EntitySynonymMapper (耳麦 → 蓝牙耳机, iPhone → 苹果)."""
+    mapping = {alias: category for alias, category in alias_index(aliases).items() if alias != category}
+    for brand in vocab["brand"]:
+        for alias in BRAND_ALIASES.get(brand, []):
+            mapping.setdefault(alias, brand)
+    for color in vocab["color"]:
+        if color.endswith("色") and len(color) > 1:
+            mapping.setdefault(color[:-1] + "的", color)
+    return mapping
+
+
+def write_lookups(vocab: dict[str, set[str]], path: Path, aliases: dict[str, list[str]] | None = None) -> Path:
+    """Rasa NLU lookup tables (longest entries first, as Chinese regexes need) and the
+    catalog's synonyms, so NLU entities arrive as catalog values."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mapping = synonyms(vocab, aliases or {})
+    brand_forms = vocab["brand"] | {a for a, b in mapping.items() if b in vocab["brand"]}
     out = ['version: "3.1"', "nlu:"]
-    for kind in ("category", "brand"):
+    for kind, words in (("category", vocab["category"]), ("brand", brand_forms), ("color", vocab["color"])):
         out.append(f"- lookup: {kind}")
         out.append("  examples: |")
-        for word in sorted(vocab[kind], key=lambda w: (-len(w), w)):
+        for word in sorted(words, key=lambda w: (-len(w), w)):
             out.append(f"    - {word}")
+    by_value: dict[str, list[str]] = {}
+    for surface, value in sorted(mapping.items()):
+        by_value.setdefault(value, []).append(surface)
+    for value, surfaces in sorted(by_value.items()):
+        out.append(f"- synonym: {value}")
+        out.append("  examples: |")
+        out += [f"    - {surface}" for surface in surfaces]
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return path
 

@@ -32,6 +32,18 @@ def built() -> Settings:
     return settings
 
 
+@pytest.fixture
+def shop(built: Settings, tmp_path: Path) -> Settings:
+    """Settings on a private copy of the built shop database and recommender models."""
+    import shutil
+
+    var = tmp_path / "var"
+    var.mkdir()
+    shutil.copy(built.var / "shop.db", var / "shop.db")
+    shutil.copytree(built.cf_dir, var / "cf")
+    return built.model_copy(update={"var_dir": var, "database_url": f"sqlite:///{var / 'shop.db'}"})
+
+
 class Stack:
     """A real Rasa server and action server on free ports, with their own tracker DB."""
 

@@ -1,20 +1,12 @@
 """End to end through the real Rasa server and action server (Rasa takes ~60 s to load)."""
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
+from tests.chat import CHINESE, products_of as _products
+
 pytestmark = pytest.mark.integration
-
-CHINESE = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _products(messages: list[dict]) -> list[dict]:
-    payloads = [m["custom"] for m in messages if m.get("custom", {}).get("type") == "products"]
-    assert len(payloads) == 1, messages
-    return payloads[0]["products"]
 
 
 def test_shopper_asking_for_a_phone_gets_chinese_text_and_phone_cards(stack):

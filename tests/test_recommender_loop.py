@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
 import sys
 
@@ -13,16 +12,6 @@ import pytest
 from recommender.train import read_manifest
 
 SHOPBOT = [sys.executable, "-m", "bot.cli"]
-
-
-@pytest.fixture
-def shop(built, tmp_path):
-    """Settings on a private copy of the built shop database and models."""
-    var = tmp_path / "var"
-    var.mkdir()
-    shutil.copy(built.var / "shop.db", var / "shop.db")
-    shutil.copytree(built.cf_dir, var / "cf")
-    return built.model_copy(update={"var_dir": var, "database_url": f"sqlite:///{var / 'shop.db'}"})
 
 
 def shopbot(settings, *args: str) -> subprocess.CompletedProcess:

@@ -1,0 +1,183 @@
+"""Cart and checkout: add (with quantity), view, remove, a checkout summary with the
+promotions in force, and placing the order once the shopper confirms."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import ShopAction, positions, product, quantity, referenced
+from actions.render import card, products_payload, yuan
+from bot.settings import get_settings
+from store.cart import add_to_cart, cart_lines, remove_from_cart
+from store.history import record_event
+from store.orders import place_order
+from store.pricing import promotions, quote
+
+CHECKOUT_BUTTONS = [{"title": "确认下单", "payload": "/affirm"}, {"title": "再看看", "payload": "/deny"}]
+SURE = 0.8  # an order is placed only on a clear yes
+
+
+def answering_checkout(tracker: Tracker) -> bool:
+    """True when the bot's last action before this message asked to confirm the order
+    (the checkout summary, or the confirmation asked again after an unclear answer)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") not in ("action_listen", None):
+            return event.get("name") in ("action_checkout", "action_confirm")
+    return False
+
+
+def cart_summary(lines, user_quote) -> str:
+    rows = [f"{n}. {line.product.title} × {line.quantity}  {yuan(line.amount)}" for n, line in enumerate(lines, 1)]
+    text = "\n".join(rows) + f"\n商品合计：{yuan(user_quote.subtotal)}"
+    for name, amount in user_quote.discounts:
+        text += f"\n优惠（{name}）：-{yuan(amount)}"
+    return text + f"\n应付：{yuan(user_quote.total)}"
+
+
+def place(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Turn the shopper's cart into an order at today's prices and promotions."""
+    url = get_settings().db_url
+    lines = cart_lines(url, tracker.sender_id)
+    if not lines:
+        dispatcher.utter_message(text="购物车是空的，没有可以下单的商品。")
+        return [SlotSet("awaiting", None)]
+    priced = quote(lines, promotions(url)[0])
+    order = place_order(url, tracker.sender_id, lines, priced.total, round(priced.subtotal - priced.total, 2))
+    for line in lines:
+        record_event(url, tracker.sender_id, line.product.id, "purchase")
+    dispatcher.utter_message(text=f"下单成功！订单号 {order.id}，应付 {yuan(priced.total)}，"
+                                  "请在 30 分钟内完成支付。之后可以随时问我“订单到哪了”。")
+    return [SlotSet("awaiting", None), SlotSet("order_id", order.id)]
+
+
+class ActionAddToCart(ShopAction):
+    def name(self) -> str:
+        return "action_add_to_cart"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ids = referenced(tracker, 1)
+        if not ids:
+            dispatcher.utter_message(text="想加购哪一款呢？先搜一下商品，然后告诉我序号，比如“把第二个加入购物车”。")
+            return []
+        url, item = get_settings().db_url, product(ids[0])
+        try:
+            line = add_to_cart(url, tracker.sender_id, item.id, quantity(tracker))
+        except ValueError:
+            dispatcher.utter_message(text=f"抱歉，{item.title} 暂时缺货，要不看看同类的其他款？")
+            return [SlotSet("focus_product", item.id)]
+        record_event(url, tracker.sender_id, item.id, "add_to_cart")
+        count = sum(x.quantity for x in cart_lines(url, tracker.sender_id))
+        dispatcher.utter_message(
+            text=f"已加入购物车：{item.title} × {quantity(tracker)}（购物车里这款共 {line.quantity} 件，"
+                 f"总共 {count} 件商品）。",
+            buttons=[{"title": "去结算", "payload": "去结算"}, {"title": "看看购物车", "payload": "看看购物车"},
+                     {"title": "这个配什么", "payload": "这个配什么"}])
+        return [SlotSet("focus_product", item.id)]
+
+
+class ActionViewCart(ShopAction):
+    def name(self) -> str:
+        return "action_view_cart"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        url = get_settings().db_url
+        lines = cart_lines(url, tracker.sender_id)
+        if not lines:
+            dispatcher.utter_message(text="购物车还是空的～想买点什么？我帮你挑。")
+            return []
+        active, _ = promotions(url)
+        dispatcher.utter_message(text="购物车里有：\n" + cart_summary(lines, quote(lines, active)),
+                                 buttons=[{"title": "去结算", "payload": "去结算"}])
+        dispatcher.utter_message(json_message=products_payload([card(line.product) for line in lines]))
+        return [SlotSet("shown_products", [line.product.id for line in lines])]
+
+
+class ActionRemoveFromCart(ShopAction):
+    def name(self) -> str:
+        return "action_remove_from_cart"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        url = get_settings().db_url
+        lines = cart_lines(url, tracker.sender_id)
+        text = tracker.latest_message.get("text") or ""
+        if not lines:
+            dispatcher.utter_message(text="购物车是空的，没有需要删除的商品。")
+            return []
+        if any(w in text for w in ("清空", "全部", "都不要", "全删")):
+            remove_from_cart(url, tracker.sender_id)
+            dispatcher.utter_message(text="已清空购物车。")
+            return []
+        target = None
+        if positions(tracker) and tracker.get_slot("shown_products") == [line.product.id for line in lines]:
+            ids = referenced(tracker, 1)
+            target = next((line for line in lines if ids and line.product.id == ids[0]), None)
+        if target is None:  # by name or category word: "把耳机删了"
+            target = next((line for line in lines if line.product.category in text or line.product.brand in text
+                           or str((line.product.attributes or {}).get("系列", "")) in text), None)
+        if target is None and len(lines) == 1:
+            target = lines[0]
+        if target is None:
+            target = next((line for line in lines if line.product.id in referenced(tracker, 1)), None)
+        if target is None:
+            dispatcher.utter_message(text="要删除购物车里的哪一件呢？可以说“删掉第一个”或者商品名称。")
+            return []
+        remove_from_cart(url, tracker.sender_id, target.product.id)
+        left = len(lines) - 1
+        dispatcher.utter_message(text=f"已从购物车移除：{target.product.title}。"
+                                      + (f"购物车里还有 {left} 件商品。" if left else "购物车现在是空的。"))
+        return []
+
+
+class ActionCheckout(ShopAction):
+    def name(self) -> str:
+        return "action_checkout"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if tracker.get_slot("awaiting") == "checkout" and answering_checkout(tracker):
+            return place(dispatcher, tracker)  # "确认下单" right after the summary is a yes
+        url = get_settings().db_url
+        lines = cart_lines(url, tracker.sender_id)
+        if not lines:
+            dispatcher.utter_message(text="购物车是空的，先挑几件喜欢的商品吧～")
+            return []
+        active, soon = promotions(url)
+        summary = cart_summary(lines, quote(lines, active))
+        coupons = [p for p in active if p.type == "coupon"]
+        hint = "".join(f"\n可用优惠券：{p.name}（结算时输入 {p.code}）" for p in coupons if p.code)
+        dispatcher.utter_message(text=f"订单确认：\n{summary}{hint}\n确认下单吗？", buttons=CHECKOUT_BUTTONS)
+        return [SlotSet("awaiting", "checkout")]
+
+
+class ActionConfirm(ShopAction):
+    """"好的" / "不了": answers the question the bot last asked (today: confirm the order)."""
+
+    def name(self) -> str:
+        return "action_confirm"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        parsed = tracker.latest_message.get("intent") or {}
+        intent = parsed.get("name")
+        if tracker.get_slot("awaiting") != "checkout" or not answering_checkout(tracker):
+            dispatcher.utter_message(text="好的～还有什么可以帮你？可以继续挑商品，或者看看购物车。"
+                                     if intent == "affirm" else "好的，没问题。还需要别的吗？")
+            return [SlotSet("awaiting", None)]
+        if intent != "affirm":
+            dispatcher.utter_message(text="好的，先不下单，商品都还在购物车里，想好了随时说“去结算”。")
+            return [SlotSet("awaiting", None)]
+        if (parsed.get("confidence") or 0) < SURE:
+            dispatcher.utter_message(text="确认要下单吗？请点“确认下单”，或者说“确认下单”。", buttons=CHECKOUT_BUTTONS)
+            return []
+        return place(dispatcher, tracker)

@@ -1,0 +1,101 @@
+"""Intent classifier: logistic regression over character TF-IDF and the e5 sentence vector.
+
+Measured on the same 80/20 split of our data, DIET's intent head reached weighted F1 0.885
+(it fits the training set perfectly and generalises poorly on ~2,800 short Chinese
+messages), while this linear model over the same signals reached 0.95. DIET keeps the
+entities; this component sets `intent` and `intent_ranking`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import joblib
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+MODEL_FILE = "intent_classifier.joblib"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TfidfE5IntentClassifier(IntentClassifier, GraphComponent):
+    """Character 1–3-gram TF-IDF (sublinear) beside the dense sentence features, one
+    multinomial logistic regression; `dense_weight` scales the dense part."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"C": 30.0, "dense_weight": 2.0, "max_ngram": 3, "max_iter": 3000, "ranking_length": 10}
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["sklearn"]
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 vectorizer: TfidfVectorizer | None = None, model: LogisticRegression | None = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._storage, self._resource = model_storage, resource
+        self.vectorizer, self.model = vectorizer, model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> TfidfE5IntentClassifier:
+        return cls(config, model_storage, resource)
+
+    def _matrix(self, messages: list[Message]) -> csr_matrix:
+        texts = [m.get(TEXT) or "" for m in messages]
+        dense = []
+        for message in messages:
+            _, sentence = message.get_dense_features(TEXT)
+            if sentence is None:
+                raise ValueError("TfidfE5IntentClassifier needs a dense sentence featurizer "
+                                 "(E5SentenceFeaturizer) earlier in the pipeline")
+            dense.append(sentence.features.reshape(-1))
+        weight = float(self.config["dense_weight"])
+        return hstack([self.vectorizer.transform(texts), csr_matrix(np.vstack(dense) * weight)]).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, int(self.config["max_ngram"])),
+                                          sublinear_tf=True, lowercase=True)
+        self.vectorizer.fit([m.get(TEXT) for m in examples])
+        self.model = LogisticRegression(C=float(self.config["C"]), max_iter=int(self.config["max_iter"]))
+        self.model.fit(self._matrix(examples), [m.get(INTENT) for m in examples])
+        self.persist()
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self.model is None or not messages:
+            return messages
+        probabilities = self.model.predict_proba(self._matrix(messages))
+        for message, row in zip(messages, probabilities):
+            order = np.argsort(-row)[: int(self.config["ranking_length"])]
+            ranking = [{"name": str(self.model.classes_[i]), "confidence": float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
+
+    def persist(self) -> None:
+        with self._storage.write_to(self._resource) as folder:
+            joblib.dump((self.vectorizer, self.model), folder / MODEL_FILE)
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> TfidfE5IntentClassifier:
+        try:
+            with model_storage.read_from(resource) as folder:
+                vectorizer, model = joblib.load(folder / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, vectorizer, model)

@@ -1,0 +1,25 @@
+"""Reading Rasa REST replies in tests: texts, product cards, comparison tables, buttons."""
+from __future__ import annotations
+
+import re
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def texts_of(messages: list[dict]) -> list[str]:
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def payloads_of(messages: list[dict], kind: str) -> list[dict]:
+    return [m["custom"] for m in messages if (m.get("custom") or {}).get("type") == kind]
+
+
+def products_of(messages: list[dict]) -> list[dict]:
+    """The cards of the one `products` payload in a reply."""
+    payloads = payloads_of(messages, "products")
+    assert len(payloads) == 1, messages
+    return payloads[0]["products"]
+
+
+def buttons_of(messages: list[dict]) -> list[str]:
+    return [b["title"] for m in messages for b in m.get("buttons") or []]

@@ -1,0 +1,85 @@
+"""Cart, promotions and orders as the dialogue uses them, on a copy of the shipped shop."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from store.cart import add_to_cart, cart_lines, remove_from_cart
+from store.catalog import all_products
+from store.orders import find_order_id, order_for, place_order, recent_orders
+from store.pricing import promotions, quote
+
+
+def in_stock(url, category):
+    return [p for p in all_products(url) if p.category == category and p.stock > 5]
+
+
+def test_cart_adds_accumulates_and_removes(shop):
+    url = shop.db_url
+    phone, earbuds = in_stock(url, "手机")[0], in_stock(url, "蓝牙耳机")[0]
+    add_to_cart(url, "cart-user", phone.id)
+    add_to_cart(url, "cart-user", earbuds.id, 2)
+    line = add_to_cart(url, "cart-user", earbuds.id, 1)
+    assert line.quantity == 3
+    assert [(x.product.id, x.quantity) for x in cart_lines(url, "cart-user")] == [(phone.id, 1), (earbuds.id, 3)]
+    assert remove_from_cart(url, "cart-user", phone.id) == 1
+    assert [x.product.id for x in cart_lines(url, "cart-user")] == [earbuds.id]
+    assert cart_lines(url, "someone-else") == []
+    with pytest.raises(LookupError):
+        add_to_cart(url, "cart-user", "NOPE")
+
+
+def test_out_of_stock_products_cannot_be_added(shop):
+    sold_out = next(p for p in all_products(shop.db_url) if p.stock == 0)
+    with pytest.raises(ValueError):
+        add_to_cart(shop.db_url, "cart-user", sold_out.id)
+
+
+def line(price, category, quantity=1, brand="x"):
+    return SimpleNamespace(product=SimpleNamespace(price=price, category=category, brand=brand), quantity=quantity)
+
+
+def promo(**kw):
+    base = dict(name="p", type="full_reduction", threshold=0.0, amount=0.0, discount_rate=1.0,
+                category=None, brand=None)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_quote_applies_category_discount_then_the_best_full_reduction():
+    lines = [line(1000, "空调"), line(150, "牛奶", 2)]
+    offers = [promo(name="空调九折", type="category_discount", discount_rate=0.9, category="空调"),
+              promo(name="满300减40", threshold=300, amount=40), promo(name="满1000减100", threshold=1000, amount=100),
+              promo(name="满5000减800", threshold=5000, amount=800)]
+    priced = quote(lines, offers)
+    assert priced.subtotal == 1300
+    # 空调 −100 → 1200 left, so 满1000减100 is the best reachable reduction.
+    assert priced.discounts == [("空调九折", 100.0), ("满1000减100", 100)]
+    assert priced.total == 1100
+
+
+def test_promotions_in_force_and_starting_soon(shop):
+    now = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+    active, soon = promotions(shop.db_url, now=now, category="扫地机器人")
+    assert {p.id for p in active} == {"P014"}  # shop-wide coupon; 猫粮 only applies to 猫粮
+    assert {p.id for p in soon} == {"P022", "P023"}  # 双12 starts 12-01
+    active, _ = promotions(shop.db_url, now=now, category="猫粮")
+    assert {p.id for p in active} == {"P014", "P015"}
+
+
+def test_orders_are_found_only_by_their_owner_and_placed_from_the_cart(shop):
+    url = shop.db_url
+    assert find_order_id("帮我查下 dd202608010017425937 到哪了") == "DD202608010017425937"
+    assert find_order_id("DD123") is None
+    mine = order_for(url, "u01302", "DD202608010017425937")
+    assert mine is not None and mine.logistics and mine.items
+    assert order_for(url, "u00001", "DD202608010017425937") is None
+    phone = in_stock(url, "手机")[0]
+    add_to_cart(url, "buyer", phone.id, 2)
+    lines = cart_lines(url, "buyer")
+    order = place_order(url, "buyer", lines, total=phone.price * 2, discount=0)
+    assert order.status == "待付款" and order.id.startswith("DD") and len(order.id) == 20
+    assert recent_orders(url, "buyer")[0].id == order.id
+    assert order_for(url, "buyer", order.id).items[0].quantity == 2
+    assert cart_lines(url, "buyer") == []
