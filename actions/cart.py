@@ -68,17 +68,17 @@ class ActionAddToCart(ShopAction):
         if not ids:
             dispatcher.utter_message(text="想加购哪一款呢？先搜一下商品，然后告诉我序号，比如“把第二个加入购物车”。")
             return []
-        url, item = get_settings().db_url, product(ids[0])
+        url, item, count = get_settings().db_url, product(ids[0]), quantity(tracker)
         try:
-            line = add_to_cart(url, tracker.sender_id, item.id, quantity(tracker))
+            line = add_to_cart(url, tracker.sender_id, item.id, count)
         except ValueError:
             dispatcher.utter_message(text=f"抱歉，{item.title} 暂时缺货，要不看看同类的其他款？")
             return [SlotSet("focus_product", item.id)]
         record_event(url, tracker.sender_id, item.id, "add_to_cart")
-        count = sum(x.quantity for x in cart_lines(url, tracker.sender_id))
+        total = sum(x.quantity for x in cart_lines(url, tracker.sender_id))
         dispatcher.utter_message(
-            text=f"已加入购物车：{item.title} × {quantity(tracker)}（购物车里这款共 {line.quantity} 件，"
-                 f"总共 {count} 件商品）。",
+            text=f"已加入购物车：{item.title} × {count}（购物车里这款共 {line.quantity} 件，"
+                 f"总共 {total} 件商品）。",
             buttons=[{"title": "去结算", "payload": "去结算"}, {"title": "看看购物车", "payload": "看看购物车"},
                      {"title": "这个配什么", "payload": "这个配什么"}])
         return [SlotSet("focus_product", item.id)]
@@ -128,7 +128,8 @@ class ActionRemoveFromCart(ShopAction):
         if target is None and len(lines) == 1:
             target = lines[0]
         if target is None:
-            target = next((line for line in lines if line.product.id in referenced(tracker, 1)), None)
+            meant = referenced(tracker, 1)
+            target = next((line for line in lines if line.product.id in meant), None)
         if target is None:
             dispatcher.utter_message(text="要删除购物车里的哪一件呢？可以说“删掉第一个”或者商品名称。")
             return []

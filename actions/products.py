@@ -55,7 +55,7 @@ class ActionCompareProducts(ShopAction):
         if len(ids) < 2:
             listed, focus = shown(tracker), tracker.get_slot("focus_product")
             ids = list(dict.fromkeys([*ids, *([focus] if focus else []), *listed]))[:2]
-        items = [product(i) for i in ids if product(i) is not None]
+        items = [item for item in map(product, ids) if item is not None]
         if len(items) < 2:
             dispatcher.utter_message(text="要对比的话，请先搜一下商品，然后告诉我比较哪两个，比如“第一个和第二个哪个好”。")
             return []

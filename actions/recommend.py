@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, product, referenced
-from actions.render import card, numbered, products_payload
+from actions.render import show_products
 from actions.search import previous_query
 from actions.services import personaliser, searcher
 from bot.settings import get_settings
@@ -37,9 +37,7 @@ class ActionRecommend(ShopAction):
         items = [product(p.item) for p in picks]
         personal = any(p.source != "trending" for p in picks)
         intro = "根据你的浏览和购买记录，给你挑了这些：" if personal else "这些是最近大家都在买的热门好物："
-        dispatcher.utter_message(text=f"{intro}\n{numbered(items, [p.reason for p in picks])}")
-        dispatcher.utter_message(json_message=products_payload(
-            [card(item, p.reason, p.score) for item, p in zip(items, picks)]))
+        show_products(dispatcher, intro, items, [p.reason for p in picks], [p.score for p in picks])
         return [SlotSet("shown_products", [p.item for p in picks])]
 
 
@@ -59,8 +57,6 @@ class ActionBundle(ShopAction):
             dispatcher.utter_message(text=f"{base.title} 暂时没有常见的搭配推荐，它本身就很能打～")
             return [SlotSet("focus_product", base.id)]
         items = [product(p.item) for p in picks]
-        dispatcher.utter_message(text=f"和 {base.title} 搭配，买过的顾客常选：\n"
-                                      f"{numbered(items, [p.reason for p in picks])}")
-        dispatcher.utter_message(json_message=products_payload(
-            [card(item, p.reason, p.score) for item, p in zip(items, picks)]))
+        show_products(dispatcher, f"和 {base.title} 搭配，买过的顾客常选：", items,
+                      [p.reason for p in picks], [p.score for p in picks])
         return [SlotSet("shown_products", [p.item for p in picks]), SlotSet("focus_product", base.id)]

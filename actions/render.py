@@ -31,6 +31,15 @@ def numbered(products: Sequence[Any], reasons: Sequence[str] = ()) -> str:
     return "\n".join(lines)
 
 
+def show_products(dispatcher: Any, intro: str, products: Sequence[Any], reasons: Sequence[str],
+                  scores: Sequence[float | None], outro: str = "", buttons: list[dict] | None = None) -> None:
+    """Utter a numbered list ("第二个" then means something) and the same products as cards."""
+    text = f"{intro}\n{numbered(products, reasons)}" + (f"\n{outro}" if outro else "")
+    dispatcher.utter_message(text=text, buttons=buttons or [])
+    dispatcher.utter_message(json_message=products_payload(
+        [card(p, reason, score) for p, reason, score in zip(products, reasons, scores)]))
+
+
 def attribute_text(value: Any) -> str:
     return "/".join(map(str, value)) if isinstance(value, list) else str(value)
 

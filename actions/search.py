@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, shown
-from actions.render import card, numbered, products_payload, yuan
+from actions.render import show_products, yuan
 from actions.services import personaliser, searcher
 from bot.settings import get_settings
 from retrieval.query import ParsedQuery
@@ -96,11 +96,8 @@ class ActionSearchProducts(ShopAction):
             dispatcher.utter_message(text=f"抱歉，没有找到符合条件的{describe(query)}。"
                                           "要不放宽一点条件，比如换个颜色或提高预算？")
             return events
-        what = describe(query)
-        dispatcher.utter_message(
-            text=f"为你找到这几款{what}：\n{numbered(results, [r.reason for r in results])}\n"
-                 "想看哪一款的详情，或者要加入购物车，告诉我序号就行～",
-            buttons=[{"title": b, "payload": b} for b in REFINE_BUTTONS])
-        dispatcher.utter_message(json_message=products_payload([card(r, r.reason, r.score) for r in results]))
+        show_products(dispatcher, f"为你找到这几款{describe(query)}：", results, [r.reason for r in results],
+                      [r.score for r in results], outro="想看哪一款的详情，或者要加入购物车，告诉我序号就行～",
+                      buttons=[{"title": b, "payload": b} for b in REFINE_BUTTONS])
         return [*events, SlotSet("shown_products", [r.id for r in results]),
                 SlotSet("focus_product", results[0].id if len(results) == 1 else None)]
