@@ -4,7 +4,9 @@ SHELL := /bin/bash
 PY311 ?= $(shell for c in python3.11 $$(pyenv root 2>/dev/null)/versions/3.11*/bin/python3.11; do $$c -c '' 2>/dev/null && { echo $$c; break; }; done)
 PY310 ?= $(shell for c in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do $$c -c '' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: setup run test shell clean
+.PHONY: setup run test shell clean browser vendor
+# The browser tests (tests/test_widget.py) drive Debian's Chromium headless through Playwright.
+CHROMIUM ?= /usr/bin/chromium
 
 setup: .venv/.installed .venv-rasa/.installed
 
@@ -28,9 +30,24 @@ setup: .venv/.installed .venv-rasa/.installed
 run: setup
 	.venv/bin/shopbot run
 
-test: setup
+test: setup browser
 	.venv/bin/shopbot setup
 	.venv/bin/python -m pytest
+
+# Debian's Chromium and a CJK font (Chinese in screenshots), installed when missing and root.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
+	  else echo "note: no Chromium at $(CHROMIUM): browser tests will skip (sudo apt-get install chromium fonts-noto-cjk)"; fi; \
+	fi
+
+# Refresh bot/web/static/vendor/ from package-lock.json (needs node + npm; not needed to run).
+vendor:
+	npm ci --no-audit --no-fund
+	npm run vendor
 
 shell: setup
 	.venv/bin/shopbot setup

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     rerank_pool: int = 30  # search candidates the blend reorders (hard filters already applied)
     recommender_engine: str = "local"  # or "spark" (ALS on Apache Spark)
     spark_master: str = "local[*]"
+    # Other shops' origins that embed the chat widget (comma-separated), for CORS.
+    widget_origins: str = ""
 
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""
@@ -69,6 +71,10 @@ class Settings(BaseSettings):
     @property
     def jieba_dir(self) -> Path:
         return self.var / "jieba"
+
+    @property
+    def widget_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.widget_origins.split(",") if o.strip()]
 
     @property
     def rasa_url(self) -> str:

@@ -1,14 +1,17 @@
-"""The FastAPI app: `/` chat page, `/api/chat`, product API and images, `/healthz`."""
+"""The FastAPI app: `/` demo shop with the chat widget, `/api/chat`, widget config, product API
+and images, `/healthz`."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot.web import chat, health, products, recommendations
+from bot.settings import get_settings
+from bot.web import chat, health, products, recommendations, shop, widget
 
 STATIC = Path(__file__).parent / "static"
 
@@ -17,7 +20,15 @@ app.include_router(chat.router)
 app.include_router(health.router)
 app.include_router(products.router)
 app.include_router(recommendations.router)
+app.include_router(shop.router)
+app.include_router(widget.router)
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+# Shops that embed the widget on their own pages call /api/chat and /api/events across
+# origins; list them (comma-separated) in SHOPBOT_WIDGET_ORIGINS. Same-origin needs nothing.
+if origins := get_settings().widget_origin_list:
+    app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                       allow_headers=["Content-Type"])
 
 
 @app.exception_handler(RequestValidationError)
@@ -25,8 +36,3 @@ async def invalid_request(_, exc: RequestValidationError) -> JSONResponse:
     """Malformed input gets a 422 with a readable reason, never a stack trace."""
     reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     return JSONResponse({"detail": f"请求格式不正确：{reasons}"}, status_code=422)
-
-
-@app.get("/", include_in_schema=False)
-def index() -> FileResponse:
-    return FileResponse(STATIC / "index.html")

@@ -45,4 +45,7 @@ async def chat(body: ChatIn, settings: Settings = Depends(settings_dep)) -> dict
     except (httpx.HTTPError, ValueError) as exc:
         log.warning("rasa unavailable: %s", exc)
         return {"messages": _bot_text(UNAVAILABLE), "degraded": True}
-    return {"messages": messages or _bot_text(UNAVAILABLE)}
+    if not isinstance(messages, list):
+        return {"messages": _bot_text(UNAVAILABLE), "degraded": True}
+    # An empty reply is Rasa's answer while a human agent has the conversation (paused).
+    return {"messages": messages}
