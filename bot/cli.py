@@ -10,6 +10,7 @@ import time
 
 import typer
 
+from bot.cli_console import nlu_app, staff_app
 from bot.cli_data import catalog_app, db_app, interactions_app, privacy_app
 from bot.cli_eval import eval_app
 from bot.cli_recommender import recommender_app
@@ -25,6 +26,8 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.add_typer(recommender_app, name="recommender")
+app.add_typer(staff_app, name="staff")
+app.add_typer(nlu_app, name="nlu")
 
 
 @app.command()

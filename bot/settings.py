@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     spark_master: str = "local[*]"
     # Other shops' origins that embed the chat widget (comma-separated), for CORS.
     widget_origins: str = ""
+    # Staff console: login lifetime, Secure cookies (behind HTTPS), Rasa's tracker store URL.
+    console_session_hours: int = 12
+    console_secure_cookies: bool = False
+    tracker_url: str = ""  # default: the SQLite file tracker_db (what endpoints.yml configures)
 
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""
@@ -75,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def widget_origin_list(self) -> list[str]:
         return [o.strip() for o in self.widget_origins.split(",") if o.strip()]
+
+    @property
+    def tracker_db_url(self) -> str:
+        return self.tracker_url or f"sqlite:///{self.path(self.tracker_db)}"
 
     @property
     def rasa_url(self) -> str:

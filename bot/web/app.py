@@ -1,15 +1,19 @@
 """The FastAPI app: `/` demo shop with the chat widget, `/api/chat`, widget config, product API
-and images, `/healthz`."""
+and images, `/healthz`, and the staff console at `/console`."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot.console.auth import LoginRequired
+from bot.console.router import STATIC as CONSOLE_STATIC
+from bot.console.router import router as console_router
 from bot.settings import get_settings
 from bot.web import chat, health, products, recommendations, shop, widget
 
@@ -22,13 +26,21 @@ app.include_router(products.router)
 app.include_router(recommendations.router)
 app.include_router(shop.router)
 app.include_router(widget.router)
+app.include_router(console_router)
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
+app.mount("/console/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
 
 # Shops that embed the widget on their own pages call /api/chat and /api/events across
 # origins; list them (comma-separated) in SHOPBOT_WIDGET_ORIGINS. Same-origin needs nothing.
 if origins := get_settings().widget_origin_list:
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"])
+
+
+@app.exception_handler(LoginRequired)
+async def login_required(_, exc: LoginRequired) -> RedirectResponse:
+    """Console pages send a visitor without a session to the login page."""
+    return RedirectResponse(f"/console/login?next={quote(exc.next_path, safe='')}", status_code=303)
 
 
 @app.exception_handler(RequestValidationError)

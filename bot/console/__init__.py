@@ -1,0 +1,1 @@
+"""The staff console at /console: review conversations, take over, teach, measure."""

@@ -1,0 +1,103 @@
+"""Human handoff: an agent takes a conversation over, talks to the shopper, hands it back.
+
+Uses Rasa's own mechanism through its HTTP API: a `pause` event stops the bot answering that
+sender (Rasa still records and parses the shopper's messages), agent messages are `bot`
+events appended with `execute_side_effects`, so Rasa delivers them on the shopper's latest
+channel (the widget's socket.io session) in real time, and `resume` hands back with every slot
+intact. The Rasa API token stays on the server.
+"""
+from __future__ import annotations
+
+import time
+
+import httpx
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field
+
+from bot.console.auth import csrf_protect, staff_api
+from bot.settings import Settings
+from bot.web.deps import settings_dep
+
+router = APIRouter(prefix="/console/api/conversations")
+
+MAX_AGENT_MESSAGE = 2000
+JOINED = "您好，我是人工客服{name}，接下来由我为您服务。"
+LEFT = "人工客服已结束服务，导购小助手回来啦，有什么需要可以继续问我～"
+
+
+class AgentMessage(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_AGENT_MESSAGE)
+
+
+def _bot_event(text: str, agent: str, state: str | None = None) -> dict:
+    """A `bot` event carrying the agent's name; `state` adds the widget's handoff marker."""
+    event: dict = {"event": "bot", "text": text, "timestamp": time.time(),
+                   "metadata": {"agent": agent}}
+    if state:
+        event["data"] = {"custom": {"type": "handoff", "state": state, "agent": agent}}
+    return event
+
+
+async def append_events(settings: Settings, sender_id: str, events: list[dict]) -> dict:
+    """Append events to a conversation through Rasa's API and send bot events to the shopper."""
+    try:
+        async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
+            reply = await client.post(
+                f"{settings.rasa_url}/conversations/{sender_id}/tracker/events",
+                params={"token": settings.api_token(), "execute_side_effects": "true",
+                        "output_channel": "latest", "include_events": "NONE"},
+                json=events)
+        reply.raise_for_status()
+        return reply.json()
+    except httpx.HTTPError as exc:
+        raise HTTPException(502, f"对话服务暂时不可用，请稍后重试（{type(exc).__name__}）") from exc
+
+
+async def tracker_paused(settings: Settings, sender_id: str) -> bool:
+    """Whether the conversation is paused (an agent has it), from Rasa's own tracker."""
+    try:
+        async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
+            reply = await client.get(f"{settings.rasa_url}/conversations/{sender_id}/tracker",
+                                     params={"token": settings.api_token(), "include_events": "NONE"})
+        reply.raise_for_status()
+        return bool(reply.json().get("paused"))
+    except httpx.HTTPError as exc:
+        raise HTTPException(502, "对话服务暂时不可用，请稍后重试") from exc
+
+
+@router.post("/{sender_id}/takeover", dependencies=[Depends(csrf_protect)])
+async def take_over(sender_id: str, staff=Depends(staff_api),
+                    settings: Settings = Depends(settings_dep)) -> dict:
+    """Pause the bot for this shopper and greet them as the agent."""
+    if await tracker_paused(settings, sender_id):
+        raise HTTPException(409, "这个会话已经由人工客服接管")
+    await append_events(settings, sender_id, [
+        {"event": "pause", "timestamp": time.time()},
+        _bot_event(JOINED.format(name=staff.username), staff.username, "agent")])
+    return {"sender_id": sender_id, "paused": True, "agent": staff.username}
+
+
+@router.post("/{sender_id}/messages", dependencies=[Depends(csrf_protect)])
+async def agent_says(sender_id: str, body: AgentMessage, staff=Depends(staff_api),
+                     settings: Settings = Depends(settings_dep)) -> dict:
+    """Send the agent's message to the shopper (only while the agent has the conversation)."""
+    text = body.text.strip()
+    if not text:
+        raise HTTPException(422, "消息不能为空")
+    if not await tracker_paused(settings, sender_id):
+        raise HTTPException(409, "请先接管这个会话再回复")
+    await append_events(settings, sender_id, [_bot_event(text, staff.username)])
+    return {"sender_id": sender_id, "sent": True}
+
+
+@router.post("/{sender_id}/handback", dependencies=[Depends(csrf_protect)])
+async def hand_back(sender_id: str, staff=Depends(staff_api),
+                    settings: Settings = Depends(settings_dep)) -> dict:
+    """Resume the bot with the conversation's slots intact; the handoff flag is cleared."""
+    if not await tracker_paused(settings, sender_id):
+        raise HTTPException(409, "这个会话没有被人工接管")
+    await append_events(settings, sender_id, [
+        _bot_event(LEFT, staff.username, "bot"),
+        {"event": "resume", "timestamp": time.time()},
+        {"event": "slot", "name": "handoff_requested", "value": False, "timestamp": time.time()}])
+    return {"sender_id": sender_id, "paused": False}
