@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     console_session_hours: int = 12
     console_secure_cookies: bool = False
     tracker_url: str = ""  # default: the SQLite file tracker_db (what endpoints.yml configures)
+    # Abuse limits on the public endpoints (`limits` notation); storage memory:// or redis://…
+    rate_limit_sender: str = "20/minute"
+    rate_limit_ip: str = "120/minute"
+    rate_limit_storage: str = "memory://"
+    max_body_bytes: int = 64 * 1024
 
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""

@@ -22,6 +22,14 @@ PASSWORD = "correct-horse-1"
 
 @pytest.fixture
 def console(shop: Settings, client_for) -> Settings:
+    from sqlalchemy import delete
+
+    from store.db import migrate, session_scope
+    from store.models import Annotation
+
+    migrate(shop.db_url)
+    with session_scope(shop.db_url) as session:  # a private copy: start without annotations
+        session.execute(delete(Annotation))
     add_staff(shop.db_url, "agent1", PASSWORD, "agent")
     add_staff(shop.db_url, "boss", PASSWORD, "admin")
     return shop

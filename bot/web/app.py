@@ -15,7 +15,8 @@ from bot.console.auth import LoginRequired
 from bot.console.router import STATIC as CONSOLE_STATIC
 from bot.console.router import router as console_router
 from bot.settings import get_settings
-from bot.web import chat, health, products, recommendations, shop, widget
+from bot.web import chat, health, metrics, products, recommendations, shop, widget
+from bot.web.security import SecurityMiddleware
 
 STATIC = Path(__file__).parent / "static"
 
@@ -26,6 +27,7 @@ app.include_router(products.router)
 app.include_router(recommendations.router)
 app.include_router(shop.router)
 app.include_router(widget.router)
+app.include_router(metrics.router)
 app.include_router(console_router)
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
 app.mount("/console/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
@@ -35,6 +37,11 @@ app.mount("/console/static", StaticFiles(directory=CONSOLE_STATIC), name="consol
 if origins := get_settings().widget_origin_list:
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"])
+
+
+metrics.configure_access_log()
+app.middleware("http")(metrics.observe)
+app.add_middleware(SecurityMiddleware, settings=get_settings())
 
 
 @app.exception_handler(LoginRequired)

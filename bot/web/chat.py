@@ -4,11 +4,16 @@ from __future__ import annotations
 import logging
 
 import httpx
-from fastapi import APIRouter, Depends
+import time
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.settings import Settings
+from bot.web import ratelimit
 from bot.web.deps import settings_dep
+from bot.web.metrics import RASA_ERRORS, TURN_SECONDS
 
 router = APIRouter(prefix="/api")
 log = logging.getLogger(__name__)
@@ -29,13 +34,20 @@ def _bot_text(text: str) -> list[dict]:
 
 
 @router.post("/chat")
-async def chat(body: ChatIn, settings: Settings = Depends(settings_dep)) -> dict:
+async def chat(body: ChatIn, request: Request, settings: Settings = Depends(settings_dep)):
     """Forward one shopper message; always answer with a list of bot messages."""
+    request.state.sender = body.sender
+    try:
+        ratelimit.check(settings, request, body.sender)
+    except ratelimit.RateLimited as limited:
+        return JSONResponse({"messages": _bot_text(ratelimit.SLOW_DOWN), "detail": ratelimit.SLOW_DOWN},
+                            status_code=429, headers=limited.headers)
     text = body.message.strip()
     if not text:
         return {"messages": _bot_text(EMPTY)}
     if len(text) > MAX_MESSAGE_CHARS:
         return {"messages": _bot_text(TOO_LONG)}
+    started = time.perf_counter()
     try:
         async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
             reply = await client.post(f"{settings.rasa_url}/webhooks/rest/webhook",
@@ -44,7 +56,9 @@ async def chat(body: ChatIn, settings: Settings = Depends(settings_dep)) -> dict
         messages = reply.json()
     except (httpx.HTTPError, ValueError) as exc:
         log.warning("rasa unavailable: %s", exc)
+        RASA_ERRORS.inc()
         return {"messages": _bot_text(UNAVAILABLE), "degraded": True}
+    TURN_SECONDS.observe(time.perf_counter() - started)
     if not isinstance(messages, list):
         return {"messages": _bot_text(UNAVAILABLE), "degraded": True}
     # An empty reply is Rasa's answer while a human agent has the conversation (paused).

@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from bot.services import make_personaliser
 from bot.settings import Settings
+from bot.web import ratelimit
 from bot.web.deps import settings_dep
 from recommender.service import Personaliser, Recommendation
 from store.history import record_event
@@ -47,8 +48,9 @@ def _cards(personaliser: Personaliser, picks: list[Recommendation]) -> list[dict
 
 
 @router.post("/api/events", status_code=201)
-def post_event(body: EventIn, settings: Settings = Depends(settings_dep)) -> dict:
+def post_event(body: EventIn, request: Request, settings: Settings = Depends(settings_dep)) -> dict:
     """A click, add-to-cart or purchase from the chat, kept for the recommender."""
+    ratelimit.check(settings, request, f"events:{body.user_id}")
     try:
         record_event(settings.db_url, body.user_id, body.product_id, body.event)
     except LookupError:

@@ -1,0 +1,95 @@
+"""N concurrent shoppers × 20 scripted turns over Rasa's REST channel: p50/p95/p99 turn
+latency and errors, and in the same run the floor — a turn with no custom action ("你好" →
+utter_greet) at the same concurrency. Target: 0 errors, p95 ≤ 1.5 × floor p95 + 100 ms.
+
+Usage: .venv/bin/python bench/load.py [SHOPPERS=50] [--url http://127.0.0.1:5005]
+Without --url it starts its own Rasa + action server (like the tests) and stops them after.
+"""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+SCRIPT = ["你好", "我想买蓝牙耳机", "要黑色的", "再便宜点", "第二个详细介绍一下", "第二个加入购物车",
+          "看看购物车", "有什么优惠", "我想买手机", "三千以内的", "要华为的", "第一个和第二个哪个好",
+          "第一个加入购物车", "推荐点适合我的", "这个配什么", "我的订单到哪了", "DD202608010017425937",
+          "转人工", "谢谢", "再见"]
+FLOOR = ["你好"] * len(SCRIPT)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def shopper(client: httpx.AsyncClient, url: str, script: list[str], latencies: list[float],
+                  errors: list[str]) -> None:
+    sender = f"load-{uuid.uuid4().hex[:10]}"
+    for text in script:
+        started = time.perf_counter()
+        try:
+            reply = await client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+            if reply.status_code != 200 or not isinstance(reply.json(), list):
+                errors.append(f"{reply.status_code} for {text}")
+        except httpx.HTTPError as exc:
+            errors.append(f"{type(exc).__name__} for {text}")
+        latencies.append(time.perf_counter() - started)
+
+
+async def run(url: str, shoppers: int, script: list[str]) -> tuple[list[float], list[str], float]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=shoppers, max_keepalive_connections=shoppers)
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        await asyncio.gather(*(shopper(client, url, script, latencies, errors) for _ in range(shoppers)))
+    return latencies, errors, time.perf_counter() - started
+
+
+def report(name: str, latencies: list[float], errors: list[str], wall: float) -> float:
+    p95 = percentile(latencies, 0.95)
+    print(f"{name:>8}: {len(latencies)} turns in {wall:.1f}s ({len(latencies) / wall:.1f} turns/s), "
+          f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+          f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms, errors {len(errors)}"
+          + (f" (first: {errors[0]})" if errors else ""))
+    return p95
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--url")]
+    shoppers = int(args[0]) if args else 50
+    url = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--url=")), None)
+    stack = None
+    if url is None:
+        from bot.build import build_all
+        from bot.settings import get_settings
+        from tests.conftest import Stack
+
+        settings = get_settings()
+        build_all(settings, log=lambda _: None)
+        stack = Stack(settings, Path(tempfile.mkdtemp(prefix="daogou-load-")))
+        stack.start_actions()
+        stack.start_rasa()
+        url = stack.settings.rasa_url
+    try:
+        asyncio.run(run(url, 2, ["你好", "我想买手机"]))  # warm-up
+        floor = report("floor", *asyncio.run(run(url, shoppers, FLOOR)))
+        p95 = report("shopping", *asyncio.run(run(url, shoppers, SCRIPT)))
+        target = 1.5 * floor + 0.1
+        print(f"target p95 ≤ 1.5 × {floor * 1000:.0f} + 100 = {target * 1000:.0f} ms: "
+              f"{'met' if p95 <= target else 'NOT met'} ({shoppers} shoppers × {len(SCRIPT)} turns)")
+    finally:
+        if stack:
+            stack.stop_rasa()
+            stack.stop_actions()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Prometheus metrics at /metrics and one JSON log line per request with a request id.
+
+The web app measures its own requests and chat turns; intents, fallbacks and handoffs are
+counted from Rasa's tracker store when Prometheus scrapes (the store is the source of truth
+whichever Rasa instance served the turn).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from functools import lru_cache
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from sqlalchemy import func, select
+from starlette.requests import Request
+
+from bot.console.tracker import FALLBACK_INTENT, HANDOFF_SLOT, events, tracker_engine
+from bot.settings import Settings
+from bot.web.deps import settings_dep
+
+REGISTRY = CollectorRegistry()
+HTTP_SECONDS = Histogram("daogou_http_request_seconds", "Web app request latency",
+                         ["route", "method", "status"], registry=REGISTRY)
+TURN_SECONDS = Histogram("daogou_chat_turn_seconds", "One shopper message through the relay to Rasa and back",
+                         buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30), registry=REGISTRY)
+RASA_ERRORS = Counter("daogou_rasa_errors_total", "Relay turns where Rasa was unreachable or failed",
+                      registry=REGISTRY)
+RATE_LIMITED = Counter("daogou_rate_limited_total", "Requests refused by the rate limiter", registry=REGISTRY)
+
+log = logging.getLogger("daogou.access")
+router = APIRouter()
+
+
+def configure_access_log() -> None:
+    """One JSON object per line on stderr (a log shipper reads it as is)."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+class TrackerCollector:
+    """Intents, fallbacks and handoffs so far, counted in Rasa's tracker store at scrape time."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def collect(self):
+        intents = CounterMetricFamily("daogou_intents", "Shopper messages by recognised intent", labels=["intent"])
+        fallbacks = CounterMetricFamily("daogou_fallbacks", "Shopper messages not understood")
+        handoffs = CounterMetricFamily("daogou_handoffs", "Conversations flagged for a human")
+        engine = tracker_engine(self.url)
+        if engine is not None:
+            with engine.connect() as conn:
+                for intent, n in conn.execute(select(events.c.intent_name, func.count())
+                                              .where(events.c.type_name == "user")
+                                              .group_by(events.c.intent_name)):
+                    intents.add_metric([intent or ""], n)
+                    if intent == FALLBACK_INTENT:
+                        fallbacks.add_metric([], n)
+                flagged = conn.execute(select(func.count(func.distinct(events.c.sender_id))).where(
+                    events.c.type_name == "slot", events.c.data.like(f'%"{HANDOFF_SLOT}"%'),
+                    events.c.data.like('%"value": true%'))).scalar_one()
+                handoffs.add_metric([], flagged)
+        yield from (intents, fallbacks, handoffs)
+
+
+@lru_cache(maxsize=4)
+def _tracker_registry(url: str) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(TrackerCollector(url))
+    return registry
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(settings: Settings = Depends(settings_dep)) -> Response:
+    body = generate_latest(REGISTRY) + generate_latest(_tracker_registry(settings.tracker_db_url))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def route_of(request: Request) -> str:
+    """The route template (/api/products/{product_id}), so labels stay few."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or ("static" if request.url.path.startswith(("/static", "/console/static")) else "other")
+
+
+async def observe(request: Request, call_next):
+    """HTTP middleware: request id, latency histogram, one JSON log line."""
+    request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+    request.state.request_id = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+        response.headers["X-Request-ID"] = request_id
+        return response
+    finally:
+        seconds = time.perf_counter() - started
+        route = route_of(request)
+        HTTP_SECONDS.labels(route, request.method, str(status)).observe(seconds)
+        if status == 429:
+            RATE_LIMITED.inc()
+        log.info(json.dumps({"ts": round(time.time(), 3), "request_id": request_id, "method": request.method, "route": route,
+                             "path": request.url.path, "status": status, "ms": round(seconds * 1000, 1),
+                             "sender": getattr(request.state, "sender", None)}, ensure_ascii=False))
