@@ -16,7 +16,7 @@ nlu_app = typer.Typer(help="NLU training data from the console.", no_args_is_hel
 def _password(from_stdin: bool) -> str:
     """The new password: stdin, SHOPBOT_STAFF_PASSWORD (scripts), or a hidden prompt."""
     if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        return sys.stdin.readline().rstrip("\r\n")
     if os.environ.get("SHOPBOT_STAFF_PASSWORD"):
         return os.environ["SHOPBOT_STAFF_PASSWORD"]
     return typer.prompt("密码", hide_input=True, confirmation_prompt=True)
@@ -37,17 +37,15 @@ def add(username: str, role: str = typer.Option("agent", help="agent or admin"),
 
 
 @staff_app.command("list")
-def list_staff() -> None:
+def list_accounts() -> None:
     """Every account with its role and whether it may log in."""
-    from sqlalchemy import select
-
+    from bot.console.auth import list_staff
     from store.db import migrate, session_scope
-    from store.models import StaffUser
 
     url = get_settings().db_url
     migrate(url)
     with session_scope(url) as session:
-        for user in session.scalars(select(StaffUser).order_by(StaffUser.username)):
+        for user in list_staff(session):
             typer.echo(f"{user.username}\t{user.role}\t{'active' if user.active else 'disabled'}")
 
 
@@ -69,5 +67,9 @@ def export(out: Path = typer.Option(None, help="default: data/nlu/annotations.ym
 
     settings = get_settings()
     path = out or settings.path(DEFAULT_EXPORT)
-    added = export_annotations(settings.db_url, path)
-    typer.echo(f"{path}: {added} new examples")
+    try:
+        changed = export_annotations(settings.db_url, path)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"错误：{exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{path}: {changed} 条例句新增或更新" + ("，下次 shopbot train 会重新训练" if changed else ""))

@@ -10,16 +10,22 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @lru_cache
 def engine_for(url: str) -> Engine:
-    """A pooled engine with pre-ping, so a dropped connection is replaced, not reported."""
+    """A pooled engine with pre-ping, so a dropped connection is replaced, not reported.
+
+    SQLite gets no pool: on Python 3.11 a rollback leaves an unfinished cursor open, and a
+    pooled connection holding one keeps reading an old WAL snapshot, so writes by the Rasa
+    action server or the web app stayed invisible to this process. Opening a file is cheap.
+    """
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, pool_pre_ping=True, connect_args={"timeout": 30})
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)

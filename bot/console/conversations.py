@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from bot.console.auth import Staff, staff_api, staff_page
-from bot.console.domain import intents_and_entities
+from bot.console.teach import annotation_labels
 from bot.console.templating import render
 from bot.console.tracker import Filters, is_paused, list_conversations, transcript
 from bot.settings import Settings
@@ -74,7 +74,7 @@ def conversation_page(request: Request, sender_id: str, staff: Staff = Depends(s
                       settings: Settings = Depends(settings_dep)) -> HTMLResponse:
     url = settings.tracker_db_url
     turns = transcript(url, sender_id)
-    intents, entities = intents_and_entities(settings.root / "domain.yml")
+    intents, entities = annotation_labels(settings.root)
     return render(request, "conversation.html", staff, sender_id=sender_id, turns=turns,
                   paused=is_paused(url, sender_id), intents=intents, entities=entities,
                   last_timestamp=max((t.timestamp for t in turns), default=0.0))

@@ -1,4 +1,8 @@
-"""Every console route under one router; bot/web/app.py includes it."""
+"""Every console route under one router; bot/web/app.py includes it (and mounts STATIC).
+
+Add a module's router with one `include_router` line; its routes must use the dependencies of
+bot/console/auth.py (tests/test_console_auth.py checks every /console route for that).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,5 +14,8 @@ from bot.console import analytics_routes, conversations, handoff, staff, teach
 STATIC = Path(__file__).parent / "static"
 
 router = APIRouter()
-for module in (staff, conversations, handoff, teach, analytics_routes):
-    router.include_router(module.router)
+router.include_router(staff.router)
+router.include_router(conversations.router)
+router.include_router(handoff.router)
+router.include_router(teach.router)
+router.include_router(analytics_routes.router)

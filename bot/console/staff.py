@@ -1,38 +1,42 @@
-"""Login, logout and (for admins) the staff list."""
+"""Login, logout and (for admins) staff accounts: the page and a JSON list."""
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.console.auth import (COOKIE, ROLES, Staff, add_staff, admin_page, authenticate,
-                              close_session, console_db, csrf_protect, open_session, safe_next,
-                              set_active)
+from bot.console.auth import (COOKIE, ROLES, Staff, add_staff, admin_api, admin_page, authenticate,
+                              close_session, console_db, csrf_protect, current_staff, list_staff,
+                              open_session, safe_next, set_active)
 from bot.console.templating import render
 from bot.settings import Settings
 from bot.web.deps import settings_dep
-from store.models import StaffUser
 
 router = APIRouter(prefix="/console")
 LOGIN_FAILED = "用户名或密码不正确"
 
 
 @router.get("/login", include_in_schema=False, response_class=HTMLResponse)
-def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+def login_page(request: Request, next: str | None = None,
+               staff: Staff | None = Depends(current_staff)) -> Response:
+    """The login form; someone already logged in goes straight on."""
+    if staff is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
     return render(request, "login.html", None, next=safe_next(next), error="")
 
 
 @router.post("/login", include_in_schema=False)
 def login(request: Request, username: str = Form("", max_length=64),
           password: str = Form("", max_length=256), next: str | None = Form(None),
-          session: Session = Depends(console_db), settings: Settings = Depends(settings_dep)):
+          session: Session = Depends(console_db), settings: Settings = Depends(settings_dep)) -> Response:
+    """Check the password; on success a fresh session cookie and a 303 to `next`."""
     user = authenticate(session, username, password)
     if user is None:
         return render(request, "login.html", None, status_code=401, next=safe_next(next),
                       error=LOGIN_FAILED, username=username)
+    close_session(session, request.cookies.get(COOKIE))
     token = open_session(session, user, settings.console_session_hours)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/console",
@@ -43,6 +47,7 @@ def login(request: Request, username: str = Form("", max_length=64),
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 def logout(request: Request, session: Session = Depends(console_db)) -> RedirectResponse:
+    """Delete the session row and the cookie."""
     close_session(session, request.cookies.get(COOKIE))
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(COOKIE, path="/console")
@@ -52,24 +57,37 @@ def logout(request: Request, session: Session = Depends(console_db)) -> Redirect
 @router.get("/staff", include_in_schema=False, response_class=HTMLResponse)
 def staff_list(request: Request, staff: Staff = Depends(admin_page), error: str = "",
                session: Session = Depends(console_db)) -> HTMLResponse:
-    users = session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
-    return render(request, "staff.html", staff, users=users, roles=ROLES, error=error[:200])
+    return render(request, "staff.html", staff, users=list_staff(session), roles=ROLES, error=error[:200])
+
+
+@router.get("/api/staff")
+def staff_api_list(staff: Staff = Depends(admin_api), session: Session = Depends(console_db)) -> dict:
+    """Every account as JSON (admins only)."""
+    return {"staff": [{"username": u.username, "role": u.role, "active": u.active,
+                       "created_at": u.created_at.isoformat()} for u in list_staff(session)]}
+
+
+def change_staff(settings: Settings, staff: Staff, action: str, username: str, password: str,
+                 role: str) -> None:
+    """Apply one form action of the staff page; ValueError with a Chinese reason otherwise."""
+    if action == "add":
+        add_staff(settings.db_url, username, password, role)
+    elif action in ("enable", "disable"):
+        if action == "disable" and username == staff.username:
+            raise ValueError("不能停用自己的账号")
+        if not set_active(settings.db_url, username, action == "enable"):
+            raise ValueError("没有这个员工账号")
+    else:
+        raise ValueError("未知操作")
 
 
 @router.post("/staff", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def staff_change(request: Request, staff: Staff = Depends(admin_page),
-                 username: str = Form(..., max_length=64), action: str = Form(...),
-                 password: str = Form("", max_length=256), role: str = Form("agent"),
-                 settings: Settings = Depends(settings_dep)):
-    """Add an account (or reset its password) or enable/disable one."""
+def staff_change(staff: Staff = Depends(admin_page), username: str = Form(..., max_length=64),
+                 action: str = Form(...), password: str = Form("", max_length=256),
+                 role: str = Form("agent"), settings: Settings = Depends(settings_dep)) -> RedirectResponse:
+    """Add an account (or reset its password), or enable/disable one; back to the page."""
     try:
-        if action == "add":
-            add_staff(settings.db_url, username, password, role)
-        elif action in ("enable", "disable"):
-            if not set_active(settings.db_url, username, action == "enable"):
-                raise ValueError("没有这个员工账号")
-        else:
-            raise ValueError("未知操作")
+        change_staff(settings, staff, action, username, password, role)
     except ValueError as exc:
         return RedirectResponse(f"/console/staff?error={quote(str(exc))}", status_code=303)
     return RedirectResponse("/console/staff", status_code=303)

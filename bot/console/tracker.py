@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (Column, Engine, Float, Integer, MetaData, String, Table, Text, and_,
                         case, create_engine, func, inspect, select)
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 FALLBACK_INTENT = "nlu_fallback"
 HANDOFF_SLOT = "handoff_requested"
@@ -28,6 +29,9 @@ events = Table("events", _metadata,
 
 @lru_cache
 def _engine(url: str) -> Engine:
+    """Read-only use; SQLite without a pool, so every read sees Rasa's latest commit."""
+    if url.startswith("sqlite"):
+        return create_engine(url, poolclass=NullPool)
     return create_engine(url, pool_pre_ping=True)
 
 
