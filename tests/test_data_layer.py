@@ -254,3 +254,28 @@ def test_privacy_export_and_forget(shop, tmp_path):
         assert session.scalar(select(func.count()).select_from(CartItem)) == 0
     with create_engine(tracker).connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM events")).scalar() == 1
+
+
+def test_an_unfinished_read_never_hides_another_process_writes(tmp_path):
+    """The action server (another process) adds a cart line; this process must see it even
+    though an earlier query here was left unfinished (on a pooled SQLite connection that pins
+    an old WAL snapshot: writes by other processes stayed invisible)."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    migrate(url)
+    with session_scope(url) as session:
+        for n in range(50):
+            session.add(CartItem(user_id=f"u{n}", product_id="SKU1", quantity=1,
+                                 added_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    with engine_for(url).connect() as connection:
+        unfinished = connection.execute(select(CartItem.user_id))
+        unfinished.fetchone()  # still referenced below, never consumed
+    other = sqlite3.connect(tmp_path / "shop.db")
+    other.execute("INSERT INTO cart_items (user_id, product_id, quantity, added_at) "
+                  "VALUES ('late', 'SKU1', 1, '2026-01-02 00:00:00')")
+    other.commit()
+    other.close()
+    with session_scope(url) as session:
+        assert session.scalar(select(CartItem.id).where(CartItem.user_id == "late")) is not None
+    assert unfinished is not None
