@@ -2,7 +2,7 @@
 characters, SQL/HTML/template injection, emoji. Reports status codes, failures and the Rasa
 server's memory before and after.
 
-Usage: .venv/bin/python bench/fuzz.py [N=1000]   (starts its own Rasa + action server)
+Usage: .venv/bin/python -m bench.fuzz [N=1000]   (starts its own Rasa + action server)
 """
 from __future__ import annotations
 

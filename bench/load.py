@@ -2,7 +2,7 @@
 latency and errors, and in the same run the floor — a turn with no custom action ("你好" →
 utter_greet) at the same concurrency. Target: 0 errors, p95 ≤ 1.5 × floor p95 + 100 ms.
 
-Usage: .venv/bin/python bench/load.py [SHOPPERS=50] [--url http://127.0.0.1:5005]
+Usage: .venv/bin/python -m bench.load [SHOPPERS=50] [--url=http://127.0.0.1:5005]
 Without --url it starts its own Rasa + action server (like the tests) and stops them after.
 """
 from __future__ import annotations
