@@ -104,7 +104,7 @@ def test_an_annotation_made_in_the_console_exports_as_yaml(stack, stack_web, sta
     assert "- intent: ask_product_detail" in text and "[黑色](color)那款还有货吗" in text
 
 
-def test_analytics_shows_the_funnel_after_a_shopping_conversation(stack, stack_web, staff_page):
+def test_a_shopping_conversation_shows_in_analytics_the_list_and_the_transcript(stack, stack_web, staff_page):
     sender = f"buyer-{uuid.uuid4().hex[:6]}"
     cards = [m["custom"]["products"] for m in stack.say(sender, "我想买蓝牙耳机")
              if (m.get("custom") or {}).get("type") == "products"][0]
@@ -113,11 +113,28 @@ def test_analytics_shows_the_funnel_after_a_shopping_conversation(stack, stack_w
     assert any("已加入购物车" in (m.get("text") or "") for m in stack.say(sender, "第一个加入购物车"))
     stack.say(sender, "去结算")
     assert any("下单成功" in (m.get("text") or "") for m in stack.say(sender, "确认下单"))
-    staff_page.goto(f"{stack_web.url}/console/analytics")
-    funnel = [int(staff_page.locator(f"#funnel td[data-step='{n}']").inner_text()) for n in range(4)]
+    page = staff_page
+    page.goto(f"{stack_web.url}/console/analytics")
+    funnel = [int(page.locator(f"#funnel td[data-step='{n}']").inner_text()) for n in range(4)]
     assert all(n > 0 for n in funnel), funnel
     assert funnel[0] >= len(cards)
-    assert int(staff_page.locator("#summary td[data-metric='conversations']").inner_text()) >= 1
-    assert staff_page.locator("svg.chart").count() == 3
-    csv = staff_page.request.get(f"{stack_web.url}/console/analytics.csv?kind=funnel")
+    assert int(page.locator("#summary td[data-metric='conversations']").inner_text()) >= 1
+    assert page.locator("svg.chart").count() == 3
+    assert int(page.locator("#intents td[data-intent='search_product']").inner_text()) >= 1
+    csv = page.request.get(f"{stack_web.url}/console/analytics.csv?kind=funnel")
     assert csv.ok and "impressions" in csv.text() and csv.headers["content-type"].startswith("text/csv")
+
+    # The same conversation in the list and its transcript, as Rasa recorded it.
+    page.goto(f"{stack_web.url}/console?user={sender}")
+    row = page.locator(f"tr[data-sender='{sender}']")
+    row.wait_for()
+    assert row.locator("td.num").first.inner_text() == "4"  # four shopper messages
+    row.locator("a").click()
+    first = page.locator(".turn.user", has_text="我想买蓝牙耳机").first
+    first.wait_for()
+    assert "search_product" in first.locator(".intent").inner_text()
+    assert page.locator(".turn.bot .products li").count() >= len(cards)
+    assert cards[0]["title"] in page.locator(".turn.bot .products").first.inner_text()
+    assert page.locator(".turn.action", has_text="action_search_products").count() >= 1
+    page.locator(".turn.user .text", has_text="确认下单").wait_for()
+    assert page.locator(".turn.bot .text", has_text="下单成功").count() == 1

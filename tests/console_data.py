@@ -1,0 +1,258 @@
+"""Conversations written into a tracker store by Rasa itself (tests/rasa_replay.py in .venv-rasa),
+and a shop database with the chat funnel's clicks, add-to-cart events and orders, for
+tests/test_console_conversations.py and tests/test_console_analytics.py."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from bot.console.auth import add_staff
+from bot.console.tracker import _engine
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+from store.db import migrate, session_scope
+from store.models import Interaction, Order
+from tests.conftest import POSTGRES_ADMIN_URL, service_unavailable
+
+RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
+SHOP_TIME = timezone(timedelta(hours=8))
+# Three days ago at 10:00 shop time: inside the default 30-day analytics range, and a whole
+# day of its own for the date filters.
+DAY = datetime.now(SHOP_TIME).date() - timedelta(days=3)
+T0 = datetime.combine(DAY, time(10), SHOP_TIME).timestamp()
+OLD_DAY = DAY - timedelta(days=40)
+T_OLD = datetime.combine(OLD_DAY, time(9), SHOP_TIME).timestamp()
+
+XSS = "<img src=x onerror=alert(1)>"
+CARD_XSS = "<script>alert(1)</script>降噪耳机"
+FORMULA_INTENT = "=HYPERLINK(\"http://evil.example\",\"x\")"
+BULK = 55  # one-message conversations, to make the list page
+AGENT, PASSWORD = "reviewer", "review-pass-1"  # the staff account of `console`
+
+
+def user(text_: str, intent: str, confidence: float, ts: float, entities: list[dict] | None = None,
+         ranking: list[tuple[str, float]] | None = None) -> dict:
+    ranking = ranking or [(intent, confidence)]
+    return {"event": "user", "text": text_, "timestamp": ts, "input_channel": "rest",
+            "parse_data": {"text": text_, "intent": {"name": intent, "confidence": confidence},
+                           "entities": entities or [],
+                           "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}}
+
+
+def bot(text_: str | None, ts: float, buttons: list[str] | None = None, custom: dict | None = None,
+        agent: str | None = None) -> dict:
+    data: dict = {}
+    if buttons:
+        data["buttons"] = [{"title": b, "payload": b} for b in buttons]
+    if custom is not None:
+        data["custom"] = custom
+    event = {"event": "bot", "text": text_, "timestamp": ts, "data": data}
+    if agent:
+        event["metadata"] = {"agent": agent}
+    return event
+
+
+def action(name: str, ts: float, policy: str = "RulePolicy", confidence: float = 1.0) -> dict:
+    return {"event": "action", "name": name, "timestamp": ts, "policy": policy, "confidence": confidence}
+
+
+def slot(name: str, value, ts: float) -> dict:
+    return {"event": "slot", "name": name, "value": value, "timestamp": ts}
+
+
+def cards(*items: tuple[str, str, float]) -> dict:
+    return {"type": "products", "products": [
+        {"id": pid, "title": title, "brand": "测试", "category": "蓝牙耳机", "price": price,
+         "list_price": price, "color": "黑色", "rating": 4.5, "image": f"/images/{pid}.svg",
+         "score": 0.9, "reason": ""} for pid, title, price in items]}
+
+
+def session(ts: float) -> list[dict]:
+    return [action("action_session_start", ts, None, None), {"event": "session_started", "timestamp": ts},
+            action("action_listen", ts)]
+
+
+def conversations() -> list[dict]:
+    """The test conversations (sender → Rasa event dicts); see the expectations below."""
+    t = T0
+    alice = [*session(t),
+             user("我想买蓝牙耳机", "search_product", 0.93, t + 1,
+                  [{"entity": "category", "value": "蓝牙耳机", "start": 3, "end": 7,
+                    "extractor": "DIETClassifier", "confidence_entity": 0.987}],
+                  [("search_product", 0.93), ("refine_search", 0.04), ("ask_recommendation", 0.02),
+                   ("greet", 0.01)]),
+             action("action_search_products", t + 2, "TEDPolicy", 0.98),
+             bot("为您找到这些蓝牙耳机：\n1. …", t + 3, buttons=["再便宜点", "第一个加入购物车"]),
+             bot(None, t + 3.1, custom=cards(("P1", CARD_XSS, 199.0), ("P2", "运动耳机", 99.5),
+                                             ("P3", "头戴耳机", 599.0))),
+             slot("search_query", {"category": "蓝牙耳机"}, t + 3.2),
+             action("action_listen", t + 3.3),
+             user("第一个加入购物车", "add_to_cart", 0.88, t + 10),
+             action("action_add_to_cart", t + 11),
+             bot("已加入购物车：" + CARD_XSS, t + 12),
+             user("去结算", "checkout", 0.97, t + 20), action("action_checkout", t + 21),
+             bot("应付 ¥199，确认下单吗？", t + 22, buttons=["确认下单"]),
+             user("确认下单", "checkout", 0.91, t + 30), action("action_checkout", t + 31),
+             bot("下单成功！订单号 DD2026", t + 32)]
+    b = T0 + 600
+    bob = [*session(b),
+           user("太差了，投诉", "complain", 0.95, b + 1),
+           action("action_handoff", b + 2),
+           slot("handoff_requested", True, b + 3), slot("handoff_reason", "negative_sentiment", b + 3.1),
+           bot("非常抱歉，马上为您转人工客服。", b + 4),
+           {"event": "pause", "timestamp": b + 60},
+           bot("您好，我是人工客服小李，接下来由我为您服务。", b + 61, agent="小李",
+               custom={"type": "handoff", "state": "agent", "agent": "小李"}),
+           user(XSS, "out_of_scope", 0.41, b + 70)]
+    c = T0 + 1200
+    carol = [*session(c),
+             user("asdfgh", "nlu_fallback", 0.3, c + 1), action("action_handle_fallback", c + 2),
+             bot("不好意思，我没太明白。", c + 3),
+             user("qwerty", "nlu_fallback", 0.25, c + 10), action("action_handle_fallback", c + 11),
+             slot("handoff_requested", True, c + 12), slot("handoff_reason", "repeated_fallback", c + 12.1),
+             bot("我帮您转人工。", c + 13),
+             {"event": "pause", "timestamp": c + 20}, {"event": "resume", "timestamp": c + 40},
+             slot("handoff_requested", False, c + 40.1),
+             user("嗯嗯", FORMULA_INTENT, 0.2, c + 50),
+             action("action_default_fallback", c + 51, "RulePolicy", 0.3),
+             user("有没有运动耳机", "search_product", 0.9, c + 60),
+             action("action_search_products", c + 61, "TEDPolicy", 0.95),
+             bot(None, c + 62, custom=cards(("P2", "运动耳机", 99.5), ("P4", "骨传导耳机", 399.0)))]
+    e = T0 + 1800
+    erin = [*session(e), user("转人工", "human_handoff", 0.99, e + 1), action("action_handoff", e + 2),
+            slot("handoff_requested", True, e + 3), slot("handoff_reason", "requested", e + 3.1),
+            bot("好的，正在为您转接人工客服，请稍等。", e + 4)]
+    dave = [*session(T_OLD), user("你好", "greet", 0.99, T_OLD + 1), bot("您好！", T_OLD + 2)]
+    out = [{"sender_id": "shopper-alice", "events": alice}, {"sender_id": "shopper-bob", "events": bob},
+           {"sender_id": "shopper-carol", "events": carol}, {"sender_id": "shopper-erin", "events": erin},
+           {"sender_id": "shopper-dave", "events": dave},
+           {"sender_id": "promo_50%off", "events": [user("在吗", "greet", 0.9, T0 - 3600)]}]
+    out += [{"sender_id": f"bulk-{n:03d}", "events": [user("你好", "greet", 0.99, T0 - 86400 + n)]}
+            for n in range(BULK)]
+    return out
+
+
+# What the conversations above must give.
+IN_RANGE = ["shopper-alice", "shopper-bob", "shopper-carol", "shopper-erin", "promo_50%off"] + [f"bulk-{n:03d}" for n in range(BULK)]
+USER_TURNS = {"shopper-alice": 4, "shopper-bob": 2, "shopper-carol": 4, "shopper-erin": 1, "shopper-dave": 1,
+              "promo_50%off": 1, **{f"bulk-{n:03d}": 1 for n in range(BULK)}}
+LATEST_FIRST = ["shopper-erin", "shopper-carol", "shopper-bob", "shopper-alice", "promo_50%off",
+                *(f"bulk-{n:03d}" for n in reversed(range(BULK))), "shopper-dave"]
+FALLBACKS = {"shopper-carol": 3}  # two nlu_fallback + one action_default_fallback
+IMPRESSIONS = 5  # 3 cards for alice, 2 for carol
+CLICKS, ADD_TO_CART, ORDERS = 2, 1, 1
+
+
+def replay(store: dict, convs: list[dict], workdir: Path) -> None:
+    """Have Rasa's SQLTrackerStore write the conversations (a .venv-rasa subprocess)."""
+    spec = workdir / f"replay-{uuid.uuid4().hex[:6]}.json"
+    spec.write_text(json.dumps({"store": store, "conversations": convs}, ensure_ascii=False), encoding="utf-8")
+    with spec.open("rb") as stdin:
+        done = subprocess.run([str(RASA_PYTHON), str(PROJECT_ROOT / "tests" / "rasa_replay.py")],
+                              stdin=stdin, capture_output=True, timeout=180,
+                              env={**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+
+
+def sqlite_tracker_db(workdir: Path) -> str:
+    path = workdir / "tracker.db"
+    replay({"dialect": "sqlite", "db": str(path)}, conversations(), workdir)
+    return f"sqlite:///{path}"
+
+
+def postgres_tracker(workdir: Path) -> tuple[str, str]:
+    """A fresh PostgreSQL database written by Rasa: (psycopg URL for us, its name to drop)."""
+    name = f"daogou_tracker_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        service_unavailable(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    finally:
+        admin.dispose()
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name)
+    replay({"dialect": "postgresql", "host": url.host, "port": url.port or 5432, "db": name,
+            "username": url.username, "password": url.password}, conversations(), workdir)
+    return url.render_as_string(hide_password=False), name
+
+
+def drop_postgres(name: str) -> None:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def shop_db(workdir: Path) -> str:
+    """A migrated shop database with the funnel's events: only chat events of chat shoppers in
+    the range count (CLICKS, ADD_TO_CART, ORDERS); the rest are there to be left out."""
+    url = f"sqlite:///{workdir / 'shop.db'}"
+    migrate(url)
+    at = lambda ts: datetime.fromtimestamp(ts, timezone.utc)
+    with session_scope(url) as s:
+        s.add_all([
+            Interaction(dataset="chat", user_id="shopper-alice", item_id="P1", event="click", timestamp=at(T0 + 5)),
+            Interaction(dataset="chat", user_id="shopper-alice", item_id="P2", event="click", timestamp=at(T0 + 6)),
+            Interaction(dataset="chat", user_id="shopper-alice", item_id="P1", event="add_to_cart", timestamp=at(T0 + 11)),
+            Interaction(dataset="chat", user_id="shopper-alice", item_id="P1", event="purchase", timestamp=at(T0 + 31)),
+            # left out: the shop's own history, a shopper who never chatted, a sender outside the range
+            Interaction(dataset="shop", user_id="shopper-alice", item_id="P3", event="click", timestamp=at(T0 + 7)),
+            Interaction(dataset="chat", user_id="web-only", item_id="P1", event="click", timestamp=at(T0 + 8)),
+            Interaction(dataset="chat", user_id="shopper-dave", item_id="P1", event="click", timestamp=at(T0 + 9)),
+            Order(id="DD1", user_id="shopper-alice", status="待付款", created_at=at(T0 + 31), total=199.0),
+            Order(id="DD0", user_id="shopper-alice", status="已完成", created_at=at(T_OLD), total=99.0),
+            Order(id="DD2", user_id="web-only", status="待付款", created_at=at(T0 + 40), total=99.0),
+        ])
+    return url
+
+
+# ---------------------------------------------------------------- fixtures (import them by name)
+
+
+@pytest.fixture(scope="module")
+def sqlite_tracker(tmp_path_factory) -> str:
+    return sqlite_tracker_db(tmp_path_factory.mktemp("tracker"))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def tracker_url(request, sqlite_tracker, tmp_path_factory) -> Iterator[str]:
+    """The same conversations written by Rasa into SQLite and into PostgreSQL."""
+    if request.param == "sqlite":
+        yield sqlite_tracker
+        return
+    url, name = postgres_tracker(tmp_path_factory.mktemp("pg"))
+    try:
+        yield url
+    finally:
+        _engine(url).dispose()
+        drop_postgres(name)
+
+
+@pytest.fixture(scope="module")
+def console(sqlite_tracker, tmp_path_factory) -> Settings:
+    """Settings on a shop database with a staff account, reading the SQLite tracker store."""
+    folder = tmp_path_factory.mktemp("console")
+    settings = get_settings().model_copy(update={"database_url": shop_db(folder),
+                                                 "tracker_url": sqlite_tracker})
+    add_staff(settings.db_url, AGENT, PASSWORD, "agent")
+    return settings
+
+
+@pytest.fixture
+def client(client_for, console):
+    """A TestClient logged in as the agent of `console`."""
+    client = client_for(console)
+    reply = client.post("/console/login", data={"username": AGENT, "password": PASSWORD, "next": "/console"},
+                        follow_redirects=False)
+    assert reply.status_code == 303
+    return client
