@@ -19,7 +19,7 @@ from prometheus_client.core import CounterMetricFamily
 from sqlalchemy import func, select
 from starlette.requests import Request
 
-from bot.console.tracker import FALLBACK_INTENT, HANDOFF_SLOT, events, tracker_engine
+from bot.console.tracker import events, handoff_flagged, is_fallback, tracker_engine
 from bot.settings import Settings
 from bot.web.deps import settings_dep
 
@@ -54,7 +54,7 @@ class TrackerCollector:
 
     def collect(self):
         intents = CounterMetricFamily("daogou_intents", "Shopper messages by recognised intent", labels=["intent"])
-        fallbacks = CounterMetricFamily("daogou_fallbacks", "Shopper messages not understood")
+        fallbacks = CounterMetricFamily("daogou_fallbacks", "Fallback turns: NLU fallback or Rasa's core fallback action")
         handoffs = CounterMetricFamily("daogou_handoffs", "Conversations flagged for a human")
         engine = tracker_engine(self.url)
         if engine is not None:
@@ -63,12 +63,10 @@ class TrackerCollector:
                                               .where(events.c.type_name == "user")
                                               .group_by(events.c.intent_name)):
                     intents.add_metric([intent or ""], n)
-                    if intent == FALLBACK_INTENT:
-                        fallbacks.add_metric([], n)
-                flagged = conn.execute(select(func.count(func.distinct(events.c.sender_id))).where(
-                    events.c.type_name == "slot", events.c.data.like(f'%"{HANDOFF_SLOT}"%'),
-                    events.c.data.like('%"value": true%'))).scalar_one()
-                handoffs.add_metric([], flagged)
+                # The same definitions the console's list and analytics use.
+                fallbacks.add_metric([], conn.execute(select(func.count()).where(is_fallback())).scalar_one())
+                handoffs.add_metric([], conn.execute(select(func.count(func.distinct(events.c.sender_id)))
+                                                     .where(handoff_flagged())).scalar_one())
         yield from (intents, fallbacks, handoffs)
 
 
