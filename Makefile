@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PY311 ?= $(shell for c in python3.11 $$(pyenv root 2>/dev/null)/versions/3.11*/bin/python3.11; do $$c -c '' 2>/dev/null && { echo $$c; break; }; done)
 PY310 ?= $(shell for c in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do $$c -c '' 2>/dev/null && { echo $$c; break; }; done)
 
-.PHONY: setup run test shell clean browser vendor
+.PHONY: setup run run-production test shell clean browser vendor
 # The browser tests (tests/test_widget.py) drive Debian's Chromium headless through Playwright.
 CHROMIUM ?= /usr/bin/chromium
 
@@ -29,6 +29,10 @@ setup: .venv/.installed .venv-rasa/.installed
 
 run: setup
 	.venv/bin/shopbot run
+
+# PostgreSQL, Redis and RabbitMQ on loopback (docs/production.md); two Rasa, two action workers.
+run-production: setup
+	SHOPBOT_PROFILE=production .venv/bin/shopbot run
 
 test: setup browser
 	.venv/bin/shopbot setup

@@ -17,7 +17,7 @@ from retrieval.encoder import load_encoder
 from retrieval.lexicon import vocabulary, write_jieba_dict, write_lookups
 from store.catalog import (all_products, category_aliases, file_fingerprint, import_categories,
                            import_products)
-from store.db import migrate, session_scope
+from store.db import ensure_database, migrate, session_scope
 from store.history import import_interactions
 from store.shopdata import import_carts, import_orders, import_promotions, import_users
 from store.models import BuildStamp
@@ -44,6 +44,7 @@ def catalog_fingerprint(settings: Settings, names: tuple[str, ...] = SHOP_FILES)
 
 
 def _stamp(settings: Settings, name: str) -> str | None:
+    ensure_database(settings.db_url)
     migrate(settings.db_url)
     with session_scope(settings.db_url) as session:
         row = session.get(BuildStamp, name)

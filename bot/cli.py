@@ -28,6 +28,19 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(recommender_app, name="recommender")
 app.add_typer(staff_app, name="staff")
 app.add_typer(nlu_app, name="nlu")
+events_app = typer.Typer(help="the chat data-collection consumer (production profile)")
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("consume")
+def consume_events() -> None:
+    """Write what shoppers were shown in chat (Rasa events on RabbitMQ) into the interactions table."""
+    import logging
+
+    from bot.event_consumer import consume
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    consume(get_settings())
 
 
 @app.command()
@@ -76,15 +89,25 @@ def _announce_ready(settings, started: float) -> None:
 
 
 @app.command()
-def run(build: bool = typer.Option(True, help="build what is stale before starting")) -> None:
+def run(build: bool = typer.Option(True, help="build what is stale before starting"),
+        profile: str = typer.Option("", help="'production': PostgreSQL, Redis, RabbitMQ, "
+                                             "two Rasa instances and two action workers")) -> None:
     """Start Rasa, the action server and the web app as one process group (Ctrl-C stops all)."""
+    import os
+
     from honcho.manager import Manager
 
     from bot.build import build_all
     from bot.processes import commands, process_env
+    from store.db import ensure_database
 
+    if profile:
+        os.environ["SHOPBOT_PROFILE"] = profile
+        get_settings.cache_clear()
     settings = get_settings()
     started = time.monotonic()
+    if settings.production:
+        ensure_database(settings.tracker_db_url)  # Rasa creates tables, not the database
     if build:
         typer.echo("Building (each step is skipped when its inputs are unchanged):")
         build_all(settings)

@@ -12,33 +12,34 @@ from bot.settings import Settings
 
 
 def process_env(settings: Settings) -> dict[str, str]:
-    """Environment for every child: settings as SHOPBOT_* plus what endpoints.yml reads."""
+    """Environment for every child: every setting as SHOPBOT_* plus what the endpoints file reads."""
     env = dict(os.environ)
+    env.update({f"SHOPBOT_{name.upper()}": str(value)
+                for name, value in settings.model_dump().items()})
     env.update(settings.rasa_env())
     env.update({
-        "SHOPBOT_HOST": settings.host,
-        "SHOPBOT_RASA_PORT": str(settings.rasa_port),
-        "SHOPBOT_ACTION_PORT": str(settings.action_port),
-        "SHOPBOT_WEB_PORT": str(settings.web_port),
         "SHOPBOT_RASA_TOKEN": settings.api_token(),
         "SHOPBOT_DATABASE_URL": settings.db_url,
-        "SHOPBOT_TRACKER_DB": str(settings.path(settings.tracker_db)),
+        "SHOPBOT_TRACKER_URL": settings.tracker_db_url,
         "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })
     return env
 
 
-def rasa_command(settings: Settings) -> list[str]:
+def rasa_command(settings: Settings, instance: int = 0) -> list[str]:
+    """Rasa instance `instance` listens on rasa_port + instance; all share the endpoints file.
+    No `--cors`: browsers reach Rasa only by socket.io, whose origins the channel checks."""
     return [str(settings.root / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api",
             "--auth-token", settings.api_token(), "--interface", settings.host,
-            "--port", str(settings.rasa_port), "--model", str(settings.path(settings.models_dir)),
-            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-            "--cors", f"http://{settings.host}:{settings.web_port}"]
+            "--port", str(settings.rasa_port + instance), "--model", str(settings.path(settings.models_dir)),
+            "--endpoints", settings.endpoints_file, "--credentials", "credentials.yml"]
 
 
 def action_command(settings: Settings) -> list[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+    """The action server (rasa_sdk with Prometheus metrics, actions/server.py);
+    ACTION_SERVER_SANIC_WORKERS (process_env) sets its worker processes."""
+    return [sys.executable, "-m", "actions.server", "--actions", "actions",
             "--port", str(settings.action_port)]
 
 
@@ -47,9 +48,18 @@ def web_command(settings: Settings) -> list[str]:
             "--port", str(settings.web_port)]
 
 
+def consumer_command(settings: Settings) -> list[str]:
+    return [sys.executable, "-m", "bot.cli", "events", "consume"]
+
+
 def commands(settings: Settings) -> dict[str, list[str]]:
-    return {"rasa": rasa_command(settings), "actions": action_command(settings),
-            "web": web_command(settings)}
+    """Every serving process by name: one Rasa per instance, plus the broker consumer in production."""
+    rasa = {("rasa" if i == 0 else f"rasa{i + 1}"): rasa_command(settings, i)
+            for i in range(settings.rasa_count)}
+    procs = {**rasa, "actions": action_command(settings), "web": web_command(settings)}
+    if settings.production:
+        procs["events"] = consumer_command(settings)
+    return procs
 
 
 def port_free(host: str, port: int) -> bool:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +34,15 @@ class Settings(BaseSettings):
     action_port: int = 5055
     web_port: int = 8000
     rasa_token: str = ""  # default: generated once into var/rasa_token
+    # "production": catalog and Rasa's tracker store on PostgreSQL, Redis lock store and rate
+    # limits, RabbitMQ event broker + consumer, several Rasa instances and action workers.
+    profile: Literal["dev", "production"] = "dev"
+    postgres_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432"  # server for production DBs
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    broker_queue: str = "daogou_events"
+    rasa_instances: int = 0  # 0: one (dev) or two (production), on rasa_port, rasa_port + 1, …
+    action_workers: int = 0  # 0: one (dev) or two (production) Sanic workers on action_port
     search_k: int = 5
     hnsw_threshold: int = 50_000  # catalogs this large get an HNSW index instead of exact search
     request_timeout: float = 30.0
@@ -62,8 +74,14 @@ class Settings(BaseSettings):
         return self.path(self.var_dir)
 
     @property
+    def production(self) -> bool:
+        return self.profile == "production"
+
+    @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.var / 'shop.db'}"
+        if self.database_url:
+            return self.database_url
+        return f"{self.postgres_url}/daogou" if self.production else f"sqlite:///{self.var / 'shop.db'}"
 
     @property
     def index_dir(self) -> Path:
@@ -86,12 +104,40 @@ class Settings(BaseSettings):
         return [o.strip() for o in self.widget_origins.split(",") if o.strip()]
 
     @property
+    def shop_origins(self) -> list[str]:
+        """Pages allowed to open the chat socket: the shop itself and the embedding shops."""
+        return [f"http://{self.host}:{self.web_port}", *self.widget_origin_list]
+
+    @property
     def tracker_db_url(self) -> str:
-        return self.tracker_url or f"sqlite:///{self.path(self.tracker_db)}"
+        if self.tracker_url:
+            return self.tracker_url
+        return (f"{self.postgres_url}/daogou_rasa" if self.production
+                else f"sqlite:///{self.path(self.tracker_db)}")
+
+    @property
+    def rate_limit_store(self) -> str:
+        """Shared counters in production, so every web worker sees the same shopper."""
+        if self.production and self.rate_limit_storage == "memory://":
+            return self.redis_url
+        return self.rate_limit_storage
+
+    @property
+    def rasa_count(self) -> int:
+        return self.rasa_instances or (2 if self.production else 1)
+
+    @property
+    def action_worker_count(self) -> int:
+        return self.action_workers or (2 if self.production else 1)
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.host}:{self.rasa_port}"
+        """The first Rasa instance: the widget's socket.io server and the console's API."""
+        return self.rasa_urls[0]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://{self.host}:{self.rasa_port + i}" for i in range(self.rasa_count)]
 
     @property
     def action_url(self) -> str:
@@ -108,13 +154,41 @@ class Settings(BaseSettings):
             token_file.chmod(0o600)
         return token_file.read_text().strip()
 
+    @property
+    def endpoints_file(self) -> str:
+        return "endpoints.production.yml" if self.production else "endpoints.yml"
+
+    @property
+    def broker_exchange(self) -> str:
+        return f"{self.broker_queue}_exchange"
+
     def rasa_env(self) -> dict[str, str]:
-        """Environment variables endpoints.yml reads (Rasa substitutes ${VAR})."""
-        return {
+        """Environment variables the endpoints file reads (Rasa substitutes ${VAR})."""
+        env = {
             "SHOPBOT_TRACKER_DB": str(self.path(self.tracker_db)),
             "SHOPBOT_ACTION_URL": self.action_url,
+            "SHOPBOT_SHOP_ORIGINS": ",".join(self.shop_origins),  # rasa_channels/socketio.py
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         }
+        if self.production:
+            redis, broker = urlsplit(self.redis_url), urlsplit(self.broker_url)
+            env.update({
+                # Rasa's venv talks to PostgreSQL through psycopg2, the default driver.
+                "SHOPBOT_RASA_TRACKER_URL": make_url(self.tracker_db_url).set(
+                    drivername="postgresql").render_as_string(hide_password=False),
+                "SHOPBOT_REDIS_HOST": redis.hostname or "127.0.0.1",
+                "SHOPBOT_REDIS_PORT": str(redis.port or 6379),
+                "SHOPBOT_REDIS_DB": redis.path.strip("/") or "0",
+                "SHOPBOT_LOCK_PREFIX": "".join(c for c in self.broker_queue if c.isalnum()),
+                "SHOPBOT_BROKER_HOST": broker.hostname or "127.0.0.1",
+                "SHOPBOT_BROKER_PORT": str(broker.port or 5672),
+                "SHOPBOT_BROKER_USER": unquote(broker.username or "guest"),
+                "SHOPBOT_BROKER_PASSWORD": unquote(broker.password or "guest"),
+                "SHOPBOT_BROKER_EXCHANGE": self.broker_exchange,
+                "SHOPBOT_BROKER_QUEUE": self.broker_queue,
+                "ACTION_SERVER_SANIC_WORKERS": str(self.action_worker_count),
+            })
+        return env
 
 
 @lru_cache

@@ -125,3 +125,22 @@ def record_event(url: str, user_id: str, item_id: str, event: str, rating: float
             raise LookupError(f"未知商品 {item_id}")
         session.add(Interaction(dataset=dataset, user_id=user_id, item_id=item_id, event=event,
                                 rating=rating, timestamp=datetime.now(timezone.utc)))
+
+
+SHOWN_DATASET = "chat_shown"  # products the assistant showed in chat; not a preference, so not CF input
+
+
+def record_shown(url: str, user_id: str, item_ids: list[str], at: datetime) -> int:
+    """Write one 'impression' per product shown to a shopper at `at`; known products only, and a
+    repeat delivery of the same message (at-least-once brokers) writes nothing twice."""
+    with session_scope(url) as session:
+        known = set(session.scalars(select(Product.id).where(Product.id.in_(item_ids))))
+        seen = set(session.scalars(
+            select(Interaction.item_id).where(Interaction.dataset == SHOWN_DATASET,
+                                              Interaction.user_id == user_id, Interaction.timestamp == at)))
+        rows = [{"dataset": SHOWN_DATASET, "user_id": user_id, "item_id": item, "event": "impression",
+                 "rating": None, "timestamp": at}
+                for item in dict.fromkeys(item_ids) if item in known and item not in seen]
+        if rows:
+            session.execute(insert(Interaction), rows)
+        return len(rows)

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from bot.build import build_all
-from bot.processes import action_command, process_env, rasa_command, wait_until_up
+from bot.processes import (action_command, consumer_command, process_env, rasa_command,
+                           wait_until_up)
 from bot.settings import Settings, get_settings
 
 RASA_LOAD_TIMEOUT = 300
@@ -45,17 +46,22 @@ def shop(built: Settings, tmp_path: Path) -> Settings:
 
 
 class Stack:
-    """A real Rasa server and action server on free ports, with their own tracker DB."""
+    """A real Rasa server and action server on free ports, with their own tracker DB.
 
-    def __init__(self, settings: Settings, workdir: Path) -> None:
+    `settings` may ask for several Rasa instances (rasa_port, rasa_port + 1, …); the
+    production profile adds the broker consumer (tests/test_production.py).
+    """
+
+    def __init__(self, settings: Settings, workdir: Path, **overrides) -> None:
         self.settings = settings.model_copy(update={
-            "rasa_port": free_port(), "action_port": free_port(), "web_port": free_port(),
-            "tracker_db": workdir / "tracker.db", "rasa_token": "test-token",
+            "rasa_port": free_port_pair(), "action_port": free_port(), "web_port": free_port(),
+            "tracker_db": workdir / "tracker.db", "rasa_token": "test-token", **overrides,
         })
         self.env = process_env(self.settings)
         self.logs = workdir
-        self.rasa: subprocess.Popen | None = None
+        self.rasas: dict[int, subprocess.Popen] = {}
         self.actions: subprocess.Popen | None = None
+        self.consumer: subprocess.Popen | None = None
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")
@@ -66,37 +72,62 @@ class Stack:
         self.actions = self._spawn("actions", action_command(self.settings))
         wait_until_up(f"http://127.0.0.1:{self.settings.action_port}/health", 120, self.actions)
 
-    def start_rasa(self) -> None:
-        self.rasa = self._spawn("rasa", rasa_command(self.settings))
-        wait_until_up(f"{self.settings.rasa_url}/", RASA_LOAD_TIMEOUT, self.rasa)
+    def start_rasa(self, *instances: int) -> None:
+        """Start these Rasa instances (default: the first) side by side; wait for all to load."""
+        for instance in instances or (0,):
+            self.rasas[instance] = self._spawn(f"rasa{instance}", rasa_command(self.settings, instance))
+        for instance in instances or (0,):
+            wait_until_up(f"{self.url(instance)}/", RASA_LOAD_TIMEOUT, self.rasas[instance])
+
+    def start_consumer(self) -> None:
+        self.consumer = self._spawn("events", consumer_command(self.settings))
+
+    def url(self, instance: int = 0) -> str:
+        return self.settings.rasa_urls[instance]
 
     @staticmethod
-    def _stop(proc: subprocess.Popen | None) -> None:
+    def _stop(proc: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
         if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, sig)
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
-    def stop_actions(self) -> None:
-        self._stop(self.actions)
+    def stop_actions(self, sig: int = signal.SIGTERM) -> None:
+        self._stop(self.actions, sig)
 
-    def stop_rasa(self) -> None:
-        self._stop(self.rasa)
+    def stop_rasa(self, instance: int = 0, sig: int = signal.SIGTERM) -> None:
+        self._stop(self.rasas.get(instance), sig)
 
-    def say(self, sender: str, message: str) -> list[dict]:
-        reply = httpx.post(f"{self.settings.rasa_url}/webhooks/rest/webhook",
+    def stop_all(self) -> None:
+        for instance in list(self.rasas):
+            self.stop_rasa(instance)
+        self.stop_actions()
+        self._stop(self.consumer)
+
+    def say(self, sender: str, message: str, instance: int = 0) -> list[dict]:
+        reply = httpx.post(f"{self.url(instance)}/webhooks/rest/webhook",
                            json={"sender": sender, "message": message}, timeout=60)
         reply.raise_for_status()
         return reply.json()
 
-    def tracker(self, sender: str) -> dict:
-        reply = httpx.get(f"{self.settings.rasa_url}/conversations/{sender}/tracker",
+    def tracker(self, sender: str, instance: int = 0) -> dict:
+        reply = httpx.get(f"{self.url(instance)}/conversations/{sender}/tracker",
                           params={"token": "test-token"}, timeout=30)
         reply.raise_for_status()
         return reply.json()
+
+
+def free_port_pair() -> int:
+    """A free port whose successor is free too (a second Rasa instance listens there)."""
+    from bot.processes import port_free
+
+    while True:
+        port = free_port()
+        if port < 65535 and port_free("127.0.0.1", port + 1):
+            return port
 
 
 @pytest.fixture
@@ -123,8 +154,7 @@ def stack(built: Settings, tmp_path_factory) -> Iterator[Stack]:
         stack.start_rasa()
         yield stack
     finally:
-        stack.stop_rasa()
-        stack.stop_actions()
+        stack.stop_all()
 
 
 POSTGRES_ADMIN_URL = os.environ.get("SHOPBOT_TEST_POSTGRES_URL",

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 
 import httpx
-import time
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -33,6 +34,26 @@ def _bot_text(text: str) -> list[dict]:
     return [{"recipient_id": "", "text": text}]
 
 
+async def _ask_rasa(settings: Settings, sender: str, text: str):
+    """Send one turn to a random Rasa instance (the lock store keeps a conversation's turns in
+    order across them); an instance that refuses the connection hands the turn to the next."""
+    urls = settings.rasa_urls
+    first = random.randrange(len(urls))  # spread turns; no shared counter to keep
+    async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
+        for n in range(len(urls)):
+            url = urls[(first + n) % len(urls)]
+            try:
+                reply = await client.post(f"{url}/webhooks/rest/webhook",
+                                          json={"sender": sender, "message": text})
+            except httpx.ConnectError:
+                if n == len(urls) - 1:
+                    raise
+                log.warning("rasa instance %s down; trying the next", url)
+                continue
+            reply.raise_for_status()
+            return reply.json()
+
+
 @router.post("/chat")
 async def chat(body: ChatIn, request: Request, settings: Settings = Depends(settings_dep)):
     """Forward one shopper message; always answer with a list of bot messages."""
@@ -49,11 +70,7 @@ async def chat(body: ChatIn, request: Request, settings: Settings = Depends(sett
         return {"messages": _bot_text(TOO_LONG)}
     started = time.perf_counter()
     try:
-        async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
-            reply = await client.post(f"{settings.rasa_url}/webhooks/rest/webhook",
-                                      json={"sender": body.sender, "message": text})
-        reply.raise_for_status()
-        messages = reply.json()
+        messages = await _ask_rasa(settings, body.sender, text)
     except (httpx.HTTPError, ValueError) as exc:
         log.warning("rasa unavailable: %s", exc)
         RASA_ERRORS.inc()

@@ -34,7 +34,7 @@ def client_ip(request: Request) -> str:
 
 def check(settings: Settings, request: Request, sender: str | None = None) -> None:
     """Raise RateLimited when this IP (or this sender) has used up its allowance."""
-    hit = limiter(settings.rate_limit_storage).hit
+    hit = limiter(settings.rate_limit_store).hit
     if not hit(parse(settings.rate_limit_ip), "ip", client_ip(request)):
         raise RateLimited()
     if sender is not None and not hit(parse(settings.rate_limit_sender), "sender", sender):
