@@ -7,6 +7,7 @@ per-signal scores (dense, bm25, boost) so the recommender can blend and staff ca
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -18,6 +19,8 @@ from retrieval.encoder import encode_queries, load_encoder
 from retrieval.index import HNSW_EF_SEARCH, load_index
 from retrieval.lexicon import query_vocabulary
 from retrieval.query import ParsedQuery, QueryParser
+
+QUERY_VECTOR_CACHE = 4096  # 4096 × 384 floats ≈ 6 MB
 
 RRF_K = 60
 DEPTH = 200  # candidates per signal before fusion
@@ -69,6 +72,9 @@ class Searcher:
         self.encoder = load_encoder(self.store.manifest.model, encoder_cache)
         self.products = {p.id: p for p in products}
         self.parser = QueryParser(query_vocabulary(products, category_aliases))
+        # A refinement ("要黑色的", "再便宜点") searches the same topic text again, and shoppers
+        # repeat popular queries: encoding is most of a search's cost, so remember vectors.
+        self.query_vector = lru_cache(maxsize=QUERY_VECTOR_CACHE)(self._encode_query)
         self._index_products()
 
     def _index_products(self) -> None:
@@ -104,8 +110,13 @@ class Searcher:
             keep &= self.prices <= median if q.budget == "low" else self.prices >= median
         return keep
 
-    def _dense(self, text: str, rows: np.ndarray, depth: int) -> dict[int, float]:
+    def _encode_query(self, text: str) -> np.ndarray:
         vector = np.asarray(encode_queries(self.encoder, [text]), dtype=np.float32)
+        vector.setflags(write=False)  # shared by every later search of the same text
+        return vector
+
+    def _dense(self, text: str, rows: np.ndarray, depth: int) -> dict[int, float]:
+        vector = self.query_vector(text)
         # Keep the selector referenced until the search returns: FAISS holds a raw pointer.
         selector = faiss.IDSelectorBatch(self.fids[rows])
         if self.store.manifest.kind == "hnsw":

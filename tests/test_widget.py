@@ -129,7 +129,7 @@ def offline_web(built: Settings, other_shop: OtherShop, tmp_path_factory) -> Ite
 
 @pytest.fixture(scope="module")
 def stack_web(stack, tmp_path_factory) -> Iterator[WebApp]:
-    """The web app pointed at the real stack, on the port Rasa's --cors allows."""
+    """The web app pointed at the real stack, on the origin Rasa's socket.io channel allows."""
     app = start_web(stack.settings, tmp_path_factory.mktemp("web"))
     yield app
     app.stop()
@@ -542,3 +542,15 @@ def test_socketio_unique_sender_per_shopper(stack, stack_web, open_shopper):
     a.widget(".card").first.wait_for(timeout=REPLY_TIMEOUT_MS)
     a.wait_idle()
     assert b.widget(".card").count() == 0
+
+
+def test_only_the_shops_own_pages_may_open_the_chat_socket(stack):
+    """Another site's page cannot chat as a shopper: engine.io refuses its handshake."""
+    handshake = f"{stack.settings.rasa_url}/socket.io/?EIO=4&transport=polling"
+    shop = f"http://{stack.settings.host}:{stack.settings.web_port}"
+    allowed = httpx.get(handshake, headers={"Origin": shop}, timeout=10)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == shop
+    refused = httpx.get(handshake, headers={"Origin": "http://evil.example"}, timeout=10)
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
