@@ -11,6 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.metrics import ACTION_ERRORS, ACTION_SECONDS
 from actions.services import searcher
 from retrieval.numbers import chinese_to_int
 
@@ -121,10 +122,13 @@ class ShopAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        try:
-            events = await self.act(dispatcher, tracker, domain)
-        except Exception:  # noqa: BLE001 - the shopper must get an answer, staff get the log
-            log.exception("%s failed for %s", self.name(), tracker.sender_id)
-            dispatcher.utter_message(response="utter_action_failed")
-            events = []
+        """Run `act`, timed; a failure is counted, logged and apologised for."""
+        with ACTION_SECONDS.labels(self.name()).time():
+            try:
+                events = await self.act(dispatcher, tracker, domain)
+            except Exception:  # noqa: BLE001 - the shopper must get an answer, staff get the log
+                log.exception("%s failed for %s", self.name(), tracker.sender_id)
+                ACTION_ERRORS.labels(self.name()).inc()
+                dispatcher.utter_message(response="utter_action_failed")
+                events = []
         return [*events, SlotSet("turn_status", "done")]

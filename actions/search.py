@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, shown
+from actions.metrics import SEARCH_SECONDS
 from actions.render import show_products, yuan
 from actions.services import personaliser, searcher
 from bot.settings import get_settings
@@ -81,7 +82,8 @@ class ActionSearchProducts(ShopAction):
         if refining:  # the topic stays; what changed is in the structured constraints
             query.free_text = previous.free_text or previous.text
         bigger = refining and BIGGER.search(text) and listed
-        pool = search.search(query, k=settings.rerank_pool * 2 if bigger else settings.rerank_pool)
+        with SEARCH_SECONDS.time():
+            pool = search.search(query, k=settings.rerank_pool * 2 if bigger else settings.rerank_pool)
         if bigger:
             floor = max(spec_number(p) for p in listed)
             pool = [r for r in pool if spec_number(search.products[r.id]) > floor] or pool

@@ -2,8 +2,9 @@
 latency and errors, and in the same run the floor — a turn with no custom action ("你好" →
 utter_greet) at the same concurrency. Target: 0 errors, p95 ≤ 1.5 × floor p95 + 100 ms.
 
-Usage: .venv/bin/python -m bench.load [SHOPPERS=50] [--url=http://127.0.0.1:5005]
+Usage: .venv/bin/python -m bench.load [SHOPPERS=50] [--url=http://127.0.0.1:5005[,http://…:5006]]
 Without --url it starts its own Rasa + action server (like the tests) and stops them after.
+Several URLs (the production profile's Rasa instances): each shopper's turns alternate between them.
 """
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def shopper(client: httpx.AsyncClient, url: str, script: list[str], latencies: list[float],
+async def shopper(client: httpx.AsyncClient, urls: list[str], script: list[str], latencies: list[float],
                   errors: list[str]) -> None:
     sender = f"load-{uuid.uuid4().hex[:10]}"
-    for text in script:
+    for turn, text in enumerate(script):
+        url = urls[turn % len(urls)]
         started = time.perf_counter()
         try:
             reply = await client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
@@ -43,13 +45,13 @@ async def shopper(client: httpx.AsyncClient, url: str, script: list[str], latenc
         latencies.append(time.perf_counter() - started)
 
 
-async def run(url: str, shoppers: int, script: list[str]) -> tuple[list[float], list[str], float]:
+async def run(urls: list[str], shoppers: int, script: list[str]) -> tuple[list[float], list[str], float]:
     latencies: list[float] = []
     errors: list[str] = []
     limits = httpx.Limits(max_connections=shoppers, max_keepalive_connections=shoppers)
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-        await asyncio.gather(*(shopper(client, url, script, latencies, errors) for _ in range(shoppers)))
+        await asyncio.gather(*(shopper(client, urls, script, latencies, errors) for _ in range(shoppers)))
     return latencies, errors, time.perf_counter() - started
 
 
@@ -78,17 +80,17 @@ def main() -> None:
         stack.start_actions()
         stack.start_rasa()
         url = stack.settings.rasa_url
+    urls = url.split(",")
     try:
-        asyncio.run(run(url, 2, ["你好", "我想买手机"]))  # warm-up
-        floor = report("floor", *asyncio.run(run(url, shoppers, FLOOR)))
-        p95 = report("shopping", *asyncio.run(run(url, shoppers, SCRIPT)))
+        asyncio.run(run(urls, 2, ["你好", "我想买手机"]))  # warm-up
+        floor = report("floor", *asyncio.run(run(urls, shoppers, FLOOR)))
+        p95 = report("shopping", *asyncio.run(run(urls, shoppers, SCRIPT)))
         target = 1.5 * floor + 0.1
         print(f"target p95 ≤ 1.5 × {floor * 1000:.0f} + 100 = {target * 1000:.0f} ms: "
               f"{'met' if p95 <= target else 'NOT met'} ({shoppers} shoppers × {len(SCRIPT)} turns)")
     finally:
         if stack:
-            stack.stop_rasa()
-            stack.stop_actions()
+            stack.stop_all()
 
 
 if __name__ == "__main__":

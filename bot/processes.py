@@ -21,6 +21,7 @@ def process_env(settings: Settings) -> dict[str, str]:
         "SHOPBOT_RASA_TOKEN": settings.api_token(),
         "SHOPBOT_DATABASE_URL": settings.db_url,
         "SHOPBOT_TRACKER_URL": settings.tracker_db_url,
+        "ACTION_SERVER_SANIC_WORKERS": str(settings.action_worker_count),
         "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         return self.var / "cf"
 
     @property
+    def action_metrics_dir(self) -> Path:
+        """Where the action server's worker processes write Prometheus files; /metrics reads them."""
+        return self.var / "metrics" / "actions"
+
+    @property
     def jieba_dir(self) -> Path:
         return self.var / "jieba"
 
@@ -186,7 +191,6 @@ class Settings(BaseSettings):
                 "SHOPBOT_BROKER_PASSWORD": unquote(broker.password or "guest"),
                 "SHOPBOT_BROKER_EXCHANGE": self.broker_exchange,
                 "SHOPBOT_BROKER_QUEUE": self.broker_queue,
-                "ACTION_SERVER_SANIC_WORKERS": str(self.action_worker_count),
             })
         return env
 

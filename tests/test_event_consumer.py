@@ -76,7 +76,9 @@ def test_the_production_profile_switches_every_store():
     assert len(settings.rasa_urls) == 2 and settings.action_worker_count == 2
     env = settings.rasa_env()
     assert env["SHOPBOT_RASA_TRACKER_URL"].startswith("postgresql://")  # psycopg2 in Rasa's venv
-    assert env["ACTION_SERVER_SANIC_WORKERS"] == "2"
+    from bot.processes import process_env
+
+    assert process_env(settings)["ACTION_SERVER_SANIC_WORKERS"] == "2"
     dev = Settings(rasa_token="t")
     assert dev.db_url.startswith("sqlite") and dev.rasa_urls == ["http://127.0.0.1:5005"]
 

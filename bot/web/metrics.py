@@ -2,7 +2,8 @@
 
 The web app measures its own requests and chat turns; intents, fallbacks and handoffs are
 counted from Rasa's tracker store when Prometheus scrapes (the store is the source of truth
-whichever Rasa instance served the turn).
+whichever Rasa instance served the turn). The action server's metrics (actions/metrics.py) are
+read from the files its worker processes write; the web app itself stays in single-process mode.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 from starlette.requests import Request
 
@@ -77,9 +79,20 @@ def _tracker_registry(url: str) -> CollectorRegistry:
     return registry
 
 
+def action_server_metrics(settings: Settings) -> bytes:
+    """The action server's metrics, summed over its worker processes' files (none before it ran)."""
+    folder = settings.action_metrics_dir
+    if not folder.is_dir():
+        return b""
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(folder))
+    return generate_latest(registry)
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics(settings: Settings = Depends(settings_dep)) -> Response:
-    body = generate_latest(REGISTRY) + generate_latest(_tracker_registry(settings.tracker_db_url))
+    body = (generate_latest(REGISTRY) + generate_latest(_tracker_registry(settings.tracker_db_url))
+            + action_server_metrics(settings))
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
