@@ -40,6 +40,7 @@ def consume_events() -> None:
     from bot.event_consumer import consume
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)  # it logs every connection step at INFO
     consume(get_settings())
 
 

@@ -11,6 +11,9 @@ import httpx
 from bot.settings import Settings
 
 
+SINGLE_THREAD_VARS = ("OMP_NUM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")
+
+
 def process_env(settings: Settings) -> dict[str, str]:
     """Environment for every child: every setting as SHOPBOT_* plus what the endpoints file reads."""
     env = dict(os.environ)
@@ -25,6 +28,12 @@ def process_env(settings: Settings) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })
+    # Several Rasa instances: one math thread per serving process (overridable). Each spreading
+    # TensorFlow and the e5 engine over every core, they spun against each other — two instances
+    # answered 2.8 turns/s instead of 14 (docs/production.md). One instance keeps the defaults.
+    if settings.rasa_count > 1:
+        for var in SINGLE_THREAD_VARS:
+            env.setdefault(var, "1")
     return env
 
 

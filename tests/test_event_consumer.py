@@ -78,7 +78,10 @@ def test_the_production_profile_switches_every_store():
     assert env["SHOPBOT_RASA_TRACKER_URL"].startswith("postgresql://")  # psycopg2 in Rasa's venv
     from bot.processes import process_env
 
-    assert process_env(settings)["ACTION_SERVER_SANIC_WORKERS"] == "2"
+    env = process_env(settings)
+    assert env["ACTION_SERVER_SANIC_WORKERS"] == "2"
+    # two Rasa instances on the same cores: one math thread each, or they spin against each other
+    assert env["OMP_NUM_THREADS"] == env["TF_INTRA_OP_PARALLELISM_THREADS"] == "1"
     dev = Settings(rasa_token="t")
     assert dev.db_url.startswith("sqlite") and dev.rasa_urls == ["http://127.0.0.1:5005"]
 
