@@ -62,21 +62,25 @@ def main() -> None:
     stack.start_rasa()
     try:
         statuses: dict[int, int] = {}
+        silent = 0  # chat messages answered with nothing (Rasa's reply when its pipeline raised)
         stack.say("fuzz-warm", "你好")
-        before = rss_mb(stack.rasa.pid)
+        before = rss_mb(stack.rasas[0].pid)
         started = time.monotonic()
         with httpx.Client(timeout=120) as client:
             for i, message in enumerate(hostile_messages(n)):
                 reply = client.post(f"{stack.settings.rasa_url}/webhooks/rest/webhook",
                                     json={"sender": f"fuzz-{i % 50}", "message": message})
                 statuses[reply.status_code] = statuses.get(reply.status_code, 0) + 1
-        after = rss_mb(stack.rasa.pid)
+                if reply.status_code == 200 and not message.startswith("/") and \
+                        not any(m.get("text") for m in reply.json()):
+                    silent += 1
+        after = rss_mb(stack.rasas[0].pid)
         alive = stack.say("fuzz-after", "你好")
         print(f"{n} hostile messages in {time.monotonic() - started:.0f}s; status codes {statuses}; "
+              f"unanswered {silent}; "
               f"Rasa + children RSS {before:.0f} MB → {after:.0f} MB; still answering: {bool(alive)}")
     finally:
-        stack.stop_rasa()
-        stack.stop_actions()
+        stack.stop_all()
 
 
 if __name__ == "__main__":

@@ -52,13 +52,21 @@ class TfidfE5IntentClassifier(IntentClassifier, GraphComponent):
 
     def _matrix(self, messages: list[Message]) -> csr_matrix:
         texts = [m.get(TEXT) or "" for m in messages]
-        dense = []
-        for message in messages:
+        dense, missing = [], []
+        for n, message in enumerate(messages):
             _, sentence = message.get_dense_features(TEXT)
-            if sentence is None:
-                raise ValueError("TfidfE5IntentClassifier needs a dense sentence featurizer "
-                                 "(E5SentenceFeaturizer) earlier in the pipeline")
-            dense.append(sentence.features.reshape(-1))
+            if sentence is None:  # an empty text (the featurizer skips it): no evidence either way
+                missing.append(n)
+                dense.append(None)
+            else:
+                dense.append(sentence.features.reshape(-1))
+        if len(missing) == len(messages) and self.model is None:
+            raise ValueError("TfidfE5IntentClassifier needs a dense sentence featurizer "
+                             "(E5SentenceFeaturizer) earlier in the pipeline")
+        width = next((d.size for d in dense if d is not None), None)
+        if width is None:  # every message empty: the trained model knows the width
+            width = self.model.coef_.shape[1] - len(self.vectorizer.vocabulary_)
+        dense = [np.zeros(width, dtype=np.float32) if d is None else d for d in dense]
         weight = float(self.config["dense_weight"])
         return hstack([self.vectorizer.transform(texts), csr_matrix(np.vstack(dense) * weight)]).tocsr()
 
