@@ -8,7 +8,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import ShopAction, positions, product, quantity, referenced
+from actions.context import (LOGIN_NEEDED, ShopAction, logged_in, positions, product, quantity,
+                             referenced)
 from actions.render import card, products_payload, yuan
 from bot.settings import get_settings
 from store.cart import add_to_cart, cart_lines, remove_from_cart
@@ -44,6 +45,9 @@ def cart_summary(lines, user_quote) -> str:
 
 def place(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Turn the shopper's cart into an order at today's prices and promotions."""
+    if not logged_in(tracker):
+        dispatcher.utter_message(text=LOGIN_NEEDED.format(what="下单") + "购物车里的商品会一直为你留着。")
+        return [SlotSet("awaiting", None)]
     url = get_settings().db_url
     lines = cart_lines(url, tracker.sender_id)
     if not lines:
@@ -157,6 +161,9 @@ class ActionCheckout(ShopAction):
         summary = cart_summary(lines, quote(lines, active))
         coupons = [p for p in active if p.type == "coupon"]
         hint = "".join(f"\n可用优惠券：{p.name}（结算时输入 {p.code}）" for p in coupons if p.code)
+        if not logged_in(tracker):
+            dispatcher.utter_message(text=f"{summary}{hint}\n" + LOGIN_NEEDED.format(what="下单"))
+            return [SlotSet("awaiting", None)]
         dispatcher.utter_message(text=f"订单确认：\n{summary}{hint}\n确认下单吗？", buttons=CHECKOUT_BUTTONS)
         return [SlotSet("awaiting", "checkout")]
 

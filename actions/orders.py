@@ -8,10 +8,15 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import ShopAction
+from actions.context import LOGIN_NEEDED, ShopAction, logged_in
 from actions.render import yuan
 from bot.settings import get_settings
 from store.orders import find_order_id, order_for, product_titles, recent_orders
+
+
+# An anonymous shopper's form completes at once with this value; action_order_status then asks
+# them to log in (no order number is asked for, none is looked up).
+NOT_LOGGED_IN = "not-logged-in"
 
 
 class ValidateOrderStatusForm(FormValidationAction):
@@ -21,11 +26,15 @@ class ValidateOrderStatusForm(FormValidationAction):
     async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: dict[str, Any]) -> dict[str, Any]:
         """An order number anywhere in the message, even when NLU did not tag it."""
+        if not logged_in(tracker):
+            return {"order_id": NOT_LOGGED_IN}
         order_id = find_order_id(tracker.latest_message.get("text") or "")
         return {"order_id": order_id} if order_id else {}
 
     def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: dict[str, Any]) -> dict[str, Any]:
+        if not logged_in(tracker):
+            return {"order_id": NOT_LOGGED_IN}
         order_id = find_order_id(str(value or "")) or find_order_id(tracker.latest_message.get("text") or "")
         if order_id is None:
             dispatcher.utter_message(text="这个订单号格式好像不对哦：订单号是 DD 开头加 18 位数字，"
@@ -40,6 +49,9 @@ class ActionAskOrderId(ShopAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if not logged_in(tracker):
+            dispatcher.utter_message(text=LOGIN_NEEDED.format(what="查询订单和物流"))
+            return []
         orders = recent_orders(get_settings().db_url, tracker.sender_id)
         buttons = [{"title": f"{o.id}（{o.status}）", "payload": f"查订单 {o.id}"} for o in orders]
         dispatcher.utter_message(text="请告诉我要查询的订单号（DD 开头），" +
@@ -54,6 +66,9 @@ class ActionOrderStatus(ShopAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if not logged_in(tracker):
+            dispatcher.utter_message(text=LOGIN_NEEDED.format(what="查询订单和物流"))
+            return [SlotSet("order_id", None)]
         url = get_settings().db_url
         order_id = tracker.get_slot("order_id")
         order = order_for(url, tracker.sender_id, order_id) if order_id else None

@@ -1,11 +1,43 @@
-"""`python -m actions.server --port N [rasa_sdk args]`: rasa_sdk's action server with
-Prometheus multiprocess metrics in <var>/metrics/actions (read by the web app's /metrics)."""
+"""`python -m actions.server --port N [rasa_sdk args]`: rasa_sdk's action server, internal:
+bound to SHOPBOT_INTERNAL_HOST (SANIC_HOST), and every call but /health must carry the shared
+secret Rasa sends (endpoints*.yml) and a JSON body. Prometheus multiprocess metrics go to
+<var>/metrics/actions (read by the web app's /metrics)."""
 from __future__ import annotations
 
+import hmac
 import os
 import sys
+from typing import Any
 
 from bot.settings import get_settings
+
+SECRET_HEADER = "x-daogou-action-secret"
+
+
+def guard(app: Any, secret: str) -> Any:
+    """Refuse callers without the secret (401) and non-JSON bodies (415) before rasa_sdk runs."""
+    from sanic import response
+
+    @app.on_request
+    async def internal_only(request: Any) -> Any:
+        if request.path == "/health":
+            return None
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return response.json({"error": "unauthorized"}, status=401)
+        if request.method == "POST" and request.content_type.split(";")[0].strip() != "application/json":
+            return response.json({"error": "the body must be application/json"}, status=415)
+        return None
+
+    return app
+
+
+def _guarded_app_factory(secret: str) -> None:
+    """rasa_sdk builds its Sanic app in `endpoint.run` (AppLoader(create_app)); wrap the factory."""
+    from rasa_sdk import endpoint
+
+    create_app = endpoint.create_app
+    endpoint.create_app = lambda *args, **kwargs: guard(create_app(*args, **kwargs), secret)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,7 +49,10 @@ def main(argv: list[str] | None = None) -> None:
         args.actions = "actions"
     if "prometheus_client" in sys.modules:  # it picks its value class at import time
         raise RuntimeError("prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set")
-    folder = get_settings().action_metrics_dir
+    settings = get_settings()
+    os.environ["SANIC_HOST"] = settings.internal_host
+    _guarded_app_factory(settings.secret("action_secret"))
+    folder = settings.action_metrics_dir
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.db"):
         stale.unlink()

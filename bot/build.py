@@ -133,10 +133,6 @@ def build_cf(settings: Settings, force: bool = False) -> str:
     return f"{manifest.users} users, {manifest.items} items, {manifest.interactions} events"
 
 
-def rasa_bin(settings: Settings, name: str = "rasa") -> str:
-    return str(settings.root / ".venv-rasa" / "bin" / name)
-
-
 def rasa_inputs_fingerprint(settings: Settings) -> str:
     """SHA-256 over everything `rasa train` reads: config, domain, the YAML under data/, our
     NLU components and the jieba dictionary.
@@ -162,7 +158,7 @@ def build_rasa_model(settings: Settings, force: bool = False) -> str:
     has_model = any(models.glob("*.tar.gz"))
     if not force and has_model and stamp.exists() and stamp.read_text() == fingerprint:
         return ""
-    command = [rasa_bin(settings), "train", "--config", "config.yml", "--domain", "domain.yml",
+    command = [settings.rasa_bin(), "train", "--config", "config.yml", "--domain", "domain.yml",
                "--data", "data", "--out", str(models)] + (["--force"] if force else [])
     subprocess.run(command, cwd=settings.root, check=True, env={**os.environ, **settings.rasa_env()})
     models.mkdir(parents=True, exist_ok=True)
@@ -192,4 +188,15 @@ def build_all(settings: Settings, only: list[str] | None = None, force: bool = F
         log(f"  {name:<8} {'built' if result.built else 'up to date'}"
             f" ({result.seconds:.1f}s){': ' + detail if detail else ''}")
         results.append(result)
+    private_files(settings)
     return results
+
+
+def private_files(settings: Settings) -> None:
+    """Databases and secrets in var/ hold shoppers' data: readable by their owner only (0600)."""
+    for path in settings.var.glob("*"):
+        if path.is_file() and path.suffix in ("", ".db", ".db-wal", ".db-shm", ".db-journal"):
+            path.chmod(0o600)
+    tracker = settings.path(settings.tracker_db)
+    if tracker.exists():
+        tracker.chmod(0o600)

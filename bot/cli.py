@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -18,6 +19,13 @@ from bot.cli_search import index_app, search
 from bot.settings import get_settings
 
 app = typer.Typer(help="Daogou (导购) shopping assistant", no_args_is_help=True)
+
+
+@app.callback()
+def private_by_default() -> None:
+    """Everything shopbot and its servers create (databases, secrets, logs) is owner-only."""
+    os.umask(0o077)
+
 app.add_typer(index_app, name="index")
 app.command()(search)
 app.add_typer(catalog_app, name="catalog")
@@ -30,6 +38,26 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(nlu_app, name="nlu")
 events_app = typer.Typer(help="the chat data-collection consumer (production profile)")
 app.add_typer(events_app, name="events")
+identity_app = typer.Typer(help="shopper identity tokens (what a shop's backend mints)", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
+
+
+@identity_app.command("token")
+def identity_token(user: str = typer.Argument(..., help="the shop's user id (the token's subject)"),
+                   ttl: int = typer.Option(None, "--ttl", help="lifetime in seconds (default SHOPBOT_IDENTITY_TTL)",
+                                           min=1)) -> None:
+    """Print a signed identity token for USER: the widget's data-identity-token, or
+    `Authorization: Bearer …` on POST /api/chat."""
+    from core.identity import mint_identity
+
+    settings = get_settings()
+    try:
+        token = mint_identity(settings.secret("identity_secret"), user, settings.identity_issuer,
+                              ttl or settings.identity_ttl)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    typer.echo(token)
 
 
 @events_app.command("consume")
@@ -132,15 +160,15 @@ def shell() -> None:
     settings = get_settings()
     env = process_env(settings)
     action = None
-    if port_free(settings.host, settings.action_port):
+    if port_free(settings.internal_host, settings.action_port):
         action = subprocess.Popen(action_command(settings), env=env, cwd=settings.root)
-        wait_until_up(f"http://{settings.host}:{settings.action_port}/health", 120, action)
-    # rasa shell runs its own server; give it a free port so it works beside `make run`.
+        wait_until_up(f"http://{settings.internal_host}:{settings.action_port}/health", 120, action)
+    # rasa shell runs its own server; give it a free internal port so it works beside `make run`.
     with socket.socket() as sock:
-        sock.bind((settings.host, 0))
+        sock.bind((settings.internal_host, 0))
         shell_port = sock.getsockname()[1]
-    rasa = [str(settings.root / ".venv-rasa" / "bin" / "rasa"), "shell", "--model",
-            str(settings.path(settings.models_dir)), "--endpoints", "endpoints.yml",
+    rasa = [settings.rasa_bin(), "shell", "--model", str(settings.path(settings.models_dir)),
+            "--endpoints", "endpoints.yml", "--interface", settings.internal_host,
             "--port", str(shell_port)]
     try:
         code = subprocess.call(rasa, env=env, cwd=settings.root)

@@ -74,30 +74,46 @@ def interactions_import(file: Path, dataset: str | None = typer.Option(
     _report(report, "interactions")
 
 
-def _tracker_url() -> str:
-    settings = get_settings()
-    return f"sqlite:///{settings.path(settings.tracker_db)}"
-
-
 @privacy_app.command("export")
 def privacy_export(user: str = typer.Option(..., "--user")) -> None:
-    """Everything held about a shopper, as JSON."""
+    """Everything held about a shopper, as JSON: profile, events, cart, orders, annotations, chats."""
     from store.privacy import export_user
 
-    data = export_user(get_settings().db_url, user, _tracker_url())
+    settings = get_settings()
+    data = export_user(settings.db_url, user, settings.tracker_db_url)
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _nlu_files(given: list[Path] | None) -> list[Path]:
+    """The exported annotation files to scrub: the ones given, else the export's default path."""
+    from bot.console.teach import DEFAULT_EXPORT
+
+    return list(given) if given else [get_settings().path(DEFAULT_EXPORT)]
 
 
 @privacy_app.command("forget")
 def privacy_forget(user: str = typer.Option(..., "--user"),
+                   nlu_file: list[Path] | None = typer.Option(
+                       None, "--nlu-file", help="exported annotations to remove the shopper's examples from "
+                       "(repeatable; default data/nlu/annotations.yml)"),
                    yes: bool = typer.Option(False, "--yes", help="don't ask for confirmation")) -> None:
-    """Delete a shopper's profile, events, cart and conversations; anonymise their orders."""
+    """Delete a shopper's profile, events, cart, annotations and conversations (shop database and
+    the profile's tracker store); anonymise their orders."""
+    import yaml
+
     from store.privacy import forget_user
 
     if not yes:
         typer.confirm(f"Forget everything about {user}?", abort=True)
-    counts = forget_user(get_settings().db_url, user, _tracker_url())
+    settings = get_settings()
+    try:
+        counts = forget_user(settings.db_url, user, settings.tracker_db_url, _nlu_files(nlu_file))
+    except (ValueError, OSError, yaml.YAMLError) as exc:  # an NLU file we cannot read or rewrite
+        typer.echo(f"error: {exc} (the shop database and tracker store were not changed)", err=True)
+        raise typer.Exit(1)
     typer.echo(json.dumps(counts, ensure_ascii=False))
+    if counts["nlu_examples"]:
+        typer.echo("training examples removed: run `shopbot train` so the model forgets them too", err=True)
 
 
 @db_app.command("upgrade")

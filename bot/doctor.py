@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from dataclasses import dataclass
 
 from bot.processes import port_free
@@ -33,11 +34,11 @@ def run_checks(settings: Settings) -> list[Check]:
     here = "%d.%d" % sys.version_info[:2]
     checks.append(Check("python (.venv)", here == "3.11", f"Python {here}",
                         "用 Python 3.11 重新创建 .venv：rm -rf .venv && make setup"))
-    rasa_python = _python_version(settings.root / ".venv-rasa" / "bin" / "python")
+    rasa_python = _python_version(Path(settings.rasa_bin("python")))
     checks.append(Check("python (.venv-rasa)", rasa_python == "3.10",
                         f"Python {rasa_python}" if rasa_python else "missing",
                         "make setup（需要 python3.10，Rasa 3.6 不支持更新的版本）"))
-    rasa_bin = settings.root / ".venv-rasa" / "bin" / "rasa"
+    rasa_bin = Path(settings.rasa_bin())
     checks.append(Check("rasa installed", rasa_bin.exists(), str(rasa_bin),
                         "make setup 会安装 requirements/rasa.lock"))
     for name, port in (("rasa port", settings.rasa_port), ("action port", settings.action_port),

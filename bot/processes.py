@@ -9,6 +9,7 @@ import time
 import httpx
 
 from bot.settings import Settings
+from core.limits import address_set
 
 
 SINGLE_THREAD_VARS = ("OMP_NUM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS", "TF_INTER_OP_PARALLELISM_THREADS")
@@ -21,7 +22,13 @@ def process_env(settings: Settings) -> dict[str, str]:
                 for name, value in settings.model_dump().items()})
     env.update(settings.rasa_env())
     env.update({
+        # Secrets reach children only through the environment (never argv: any process list shows it).
         "SHOPBOT_RASA_TOKEN": settings.api_token(),
+        "SHOPBOT_IDENTITY_SECRET": settings.secret("identity_secret"),
+        "SHOPBOT_ACTION_SECRET": settings.secret("action_secret"),
+        "SHOPBOT_METRICS_TOKEN": settings.secret("metrics_token"),
+        "SHOPBOT_PRIVACY_KEY": settings.secret("privacy_key"),
+        "SANIC_HOST": settings.internal_host,  # rasa_sdk binds this (else 0.0.0.0)
         "SHOPBOT_DATABASE_URL": settings.db_url,
         "SHOPBOT_TRACKER_URL": settings.tracker_db_url,
         "ACTION_SERVER_SANIC_WORKERS": str(settings.action_worker_count),
@@ -39,9 +46,10 @@ def process_env(settings: Settings) -> dict[str, str]:
 
 def rasa_command(settings: Settings, instance: int = 0) -> list[str]:
     """Rasa instance `instance` listens on rasa_port + instance; all share the endpoints file.
-    No `--cors`: browsers reach Rasa only by socket.io, whose origins the channel checks."""
-    return [str(settings.root / ".venv-rasa" / "bin" / "rasa"), "run", "--enable-api",
-            "--auth-token", settings.api_token(), "--interface", settings.host,
+    No `--cors`: browsers reach Rasa only by socket.io, whose origins the channel checks.
+    `rasa_channels.serve` hands Rasa its API token from the environment, not argv."""
+    return [settings.rasa_bin("python"), "-m", "rasa_channels.serve",
+            "run", "--enable-api", "--interface", settings.host,
             "--port", str(settings.rasa_port + instance), "--model", str(settings.path(settings.models_dir)),
             "--endpoints", settings.endpoints_file, "--credentials", "credentials.yml"]
 
@@ -54,8 +62,11 @@ def action_command(settings: Settings) -> list[str]:
 
 
 def web_command(settings: Settings) -> list[str]:
+    """uvicorn believes X-Forwarded-For only from SHOPBOT_TRUSTED_PROXIES (default: nobody)."""
+    proxies = ",".join(sorted(address_set(settings.trusted_proxies)))
+    forwarded = ["--proxy-headers", "--forwarded-allow-ips", proxies] if proxies else ["--no-proxy-headers"]
     return [sys.executable, "-m", "uvicorn", "bot.web.app:app", "--host", settings.host,
-            "--port", str(settings.web_port)]
+            "--port", str(settings.web_port), *forwarded]
 
 
 def consumer_command(settings: Settings) -> list[str]:

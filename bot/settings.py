@@ -5,12 +5,14 @@ data layer never read settings themselves, they are handed paths and URLs.
 """
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -64,10 +66,31 @@ class Settings(BaseSettings):
     rate_limit_ip: str = "120/minute"
     rate_limit_storage: str = "memory://"
     max_body_bytes: int = 64 * 1024
+    # Trust boundary (README "Security model"). Secrets: env, else generated once into var/ (0600).
+    identity_secret: str = ""  # HMAC key of shopper identity tokens (the shop's backend signs them)
+    identity_issuer: str = "shop"  # `iss` the shop's tokens carry
+    identity_ttl: int = 3600  # default lifetime of `shopbot identity token`, seconds
+    anonymous_ttl: int = 30 * 24 * 3600  # lifetime of the server-issued anonymous session token
+    action_secret: str = ""  # Rasa -> action server shared secret (X-Daogou-Action-Secret header)
+    metrics_token: str = ""  # bearer token Prometheus sends to /metrics
+    privacy_key: str = ""  # HMAC key for pseudonymous sender ids in logs
+    internal_host: str = "127.0.0.1"  # interface of the internal action server
+    trusted_proxies: str = ""  # comma-separated proxy IPs whose X-Forwarded-For is believed
+    max_message_chars: int = 1000  # longer chat messages get a polite answer, no NLU work
+    rate_limit_connection: str = "30/minute"  # messages per socket.io connection
+    api_docs: bool = False  # serve /docs and /openapi.json (development only)
+    demo_login: bool = False  # demo shop: `/?user_id=U` logs in as U (development and tests only)
+    # Staff console login: failed attempts allowed per account and per client IP.
+    console_login_limit_account: str = "5/15 minutes"
+    console_login_limit_ip: str = "20/15 minutes"
 
     def path(self, value: Path) -> Path:
         """Resolve a configured path against the project root."""
         return value if value.is_absolute() else self.root / value
+
+    def rasa_bin(self, name: str = "rasa") -> str:
+        """An executable of the Rasa environment (.venv-rasa, Python 3.10)."""
+        return str(self.root / ".venv-rasa" / "bin" / name)
 
     @property
     def var(self) -> Path:
@@ -76,6 +99,12 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.profile == "production"
+
+    @model_validator(mode="after")
+    def _no_demo_login_in_production(self) -> "Settings":
+        if self.production and self.demo_login:
+            raise ValueError("SHOPBOT_DEMO_LOGIN lets anyone log in as anyone: never in production")
+        return self
 
     @property
     def db_url(self) -> str:
@@ -146,18 +175,28 @@ class Settings(BaseSettings):
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        return f"http://{self.internal_host}:{self.action_port}/webhook"
+
+    def secret(self, name: str) -> str:
+        """A secret setting: its SHOPBOT_* value, else generated once into var/<name> (mode 600)."""
+        configured = getattr(self, name)
+        if configured:
+            return configured
+        secret_file = self.var / name
+        if not secret_file.exists():
+            secret_file.parent.mkdir(parents=True, exist_ok=True)
+            try:  # created 0600 from the start, never readable by others even for a moment
+                fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first
+                pass
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(32))
+        return secret_file.read_text().strip()
 
     def api_token(self) -> str:
-        """Rasa's HTTP API token: from the env, else generated once and kept in var/ (never committed)."""
-        if self.rasa_token:
-            return self.rasa_token
-        token_file = self.var / "rasa_token"
-        if not token_file.exists():
-            token_file.parent.mkdir(parents=True, exist_ok=True)
-            token_file.write_text(secrets.token_urlsafe(24))
-            token_file.chmod(0o600)
-        return token_file.read_text().strip()
+        """Rasa's HTTP API token (also guards Rasa's REST channel): never in argv or git."""
+        return self.secret("rasa_token")
 
     @property
     def endpoints_file(self) -> str:

@@ -1,52 +1,103 @@
 """A shopper's data rights: export everything held about them, or forget them.
 
-Forgetting deletes their profile, events, cart and Rasa conversations; orders are kept for
-the shop's accounts but anonymised (user id replaced, address cleared), so aggregates such
-as sales counts stay true.
+What `forget_user` does with each table (the shop database unless said otherwise):
+
+    users               the profile: deleted
+    interactions        every dataset (shop history, chat events, chat_shown impressions,
+                        imported ratings): deleted
+    cart_items          deleted
+    annotations         staff corrections of the shopper's messages (their verbatim words):
+                        deleted, and their examples removed from the exported NLU YAML files
+    orders              kept for the shop's accounts: user id replaced by a random alias (one per
+                        forget, shared by all their orders), address cleared; status, totals,
+                        coupon, carrier and tracking number stay
+    order_items         kept as they are (product, quantity, price: nothing personal)
+    logistics_events    kept with time and status; description and location cleared (they name
+                        the delivery district and who signed for the parcel)
+    events              Rasa's tracker store (its own database): the conversation, deleted
+    products, categories, promotions, build_stamps, staff_users, staff_sessions, alembic_version:
+                        nothing about shoppers, untouched
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import os
+import secrets
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, inspect, select, text, update
+from sqlalchemy import Engine, delete, inspect, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from store.db import engine_for, migrate, session_scope
-from store.models import CartItem, Interaction, Order, User
+from store.models import Annotation, CartItem, Interaction, LogisticsEvent, Order, User
+
+ALIAS_PREFIX = "forgotten-"  # "anon-" is taken: server-issued anonymous shopper ids use it
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _row(obj) -> dict:
+def _row(obj: Any) -> dict:
+    """A model row as a JSON-ready dict of its columns."""
     return {c.name: _plain(getattr(obj, c.name)) for c in obj.__table__.columns}
 
 
-def _has_events_table(tracker_url: str | None) -> bool:
-    return bool(tracker_url) and inspect(engine_for(tracker_url)).has_table("events")
+# ---------------------------------------------------------------- Rasa's tracker store
+
+
+def _tracker_engine(tracker_url: str | None) -> Engine | None:
+    """The tracker store's engine, or None when there is none yet (no URL, no SQLite file, no
+    `events` table). An unreachable server raises: forgetting must not silently skip it."""
+    if not tracker_url:
+        return None
+    url = make_url(tracker_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return None
+    engine = engine_for(tracker_url)
+    return engine if inspect(engine).has_table("events") else None
 
 
 def conversations(tracker_url: str | None, user_id: str) -> list[dict]:
     """The shopper's Rasa events, read from the SQL tracker store's `events` table."""
-    if not _has_events_table(tracker_url):
+    engine = _tracker_engine(tracker_url)
+    if engine is None:
         return []
-    with engine_for(tracker_url).connect() as conn:
+    with engine.connect() as conn:
         rows = conn.execute(text("SELECT type_name, timestamp, data FROM events "
                                  "WHERE sender_id = :sender ORDER BY id"), {"sender": user_id})
         return [{"type": r.type_name, "timestamp": r.timestamp, "data": json.loads(r.data or "{}")}
                 for r in rows]
 
 
+def _forget_conversations(tracker_url: str | None, user_id: str) -> int:
+    """Delete the shopper's tracker events; returns how many."""
+    engine = _tracker_engine(tracker_url)
+    if engine is None:
+        return 0
+    with engine.begin() as conn:
+        return conn.execute(text("DELETE FROM events WHERE sender_id = :sender"),
+                            {"sender": user_id}).rowcount
+
+
+# ---------------------------------------------------------------- export
+
+
 def export_user(url: str, user_id: str, tracker_url: str | None = None) -> dict:
+    """Everything `forget_user` deletes or redacts, as plain JSON-ready data."""
     migrate(url)
     with session_scope(url) as session:
         user = session.get(User, user_id)
         events = session.scalars(select(Interaction).where(Interaction.user_id == user_id)
-                                 .order_by(Interaction.timestamp))
+                                 .order_by(Interaction.timestamp, Interaction.id))
         orders = session.scalars(select(Order).where(Order.user_id == user_id).order_by(Order.created_at))
-        cart = session.scalars(select(CartItem).where(CartItem.user_id == user_id))
+        cart = session.scalars(select(CartItem).where(CartItem.user_id == user_id).order_by(CartItem.id))
+        notes = session.scalars(select(Annotation).where(Annotation.sender_id == user_id)
+                                .order_by(Annotation.id))
         return {
             "user_id": user_id,
             "profile": _row(user) if user else None,
@@ -54,25 +105,117 @@ def export_user(url: str, user_id: str, tracker_url: str | None = None) -> dict:
             "orders": [{**_row(o), "items": [_row(i) for i in o.items],
                         "logistics": [_row(e) for e in o.logistics]} for o in orders],
             "cart": [_row(c) for c in cart],
+            "annotations": [_row(a) for a in notes],
             "conversations": conversations(tracker_url, user_id),
         }
 
 
-def forget_user(url: str, user_id: str, tracker_url: str | None = None) -> dict[str, int]:
-    """Delete or anonymise everything about `user_id`; returns counts per kind."""
+# ---------------------------------------------------------------- orders
+
+
+def new_alias() -> str:
+    """A random stand-in for a forgotten shopper on their kept orders: nothing to recompute it from."""
+    return ALIAS_PREFIX + secrets.token_hex(8)
+
+
+def _anonymise_orders(session: Session, user_id: str) -> tuple[int, int]:
+    """Give the shopper's orders one fresh alias and clear their personal fields;
+    returns (orders, logistics events) changed."""
+    theirs = select(Order.id).where(Order.user_id == user_id)
+    logistics = session.execute(update(LogisticsEvent).where(LogisticsEvent.order_id.in_(theirs))
+                                .values(description="", location="")).rowcount
+    orders = session.execute(update(Order).where(Order.user_id == user_id)
+                             .values(user_id=new_alias(), address="")).rowcount
+    return orders, logistics
+
+
+# ---------------------------------------------------------------- annotations and their NLU export
+# The NLU YAML helpers are the export's own (bot/console/teach.py), imported late: they pull in
+# FastAPI, which the rest of the data layer does not need.
+
+
+def _example_text(text_: str, entities: list | None) -> str:
+    """The text of the example line `export_annotations` writes for an annotation (markup removed)."""
+    from bot.console.teach import marked_up, plain_text
+
+    return plain_text(marked_up(text_, entities or []))
+
+
+def _exported_latest(rows: Iterable[Annotation], texts: set[str]) -> dict[str, tuple[str, str]]:
+    """For each text in `texts`: (intent, example) of the latest exported annotation of it, as the
+    export wrote it; used to put back another shopper's line with the same words."""
+    from bot.console.teach import marked_up
+
+    latest: dict[str, tuple[str, str]] = {}
+    for a in rows:
+        plain = _example_text(a.text, a.entities)
+        if a.exported_at is not None and plain in texts:
+            latest[plain] = (a.intent, marked_up(a.text, a.entities or []))
+    return latest
+
+
+def _write_atomically(path: Path, content: str) -> None:
+    """Replace the file in one step, so a crash never leaves half a training file."""
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    partial.write_text(content, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def scrub_nlu_file(path: Path, texts: set[str], keep: dict[str, tuple[str, str]]) -> int:
+    """Remove every example of `texts` from an exported NLU file, then put back the `keep` lines
+    (other shoppers' annotations of the same words); returns the examples removed for good.
+
+    The export only ever adds to the file (merge-safe: hand-written examples and other blocks
+    stay), so re-running it would keep the forgotten lines; they are taken out here instead.
+    """
+    from bot.console.teach import nlu_yaml, plain_text, read_nlu
+
+    if not texts or not path.exists():
+        return 0
+    nlu = read_nlu(path)
+    gone = [line for lines in nlu.examples.values() for line in lines if plain_text(line) in texts]
+    if not gone:
+        return 0
+    for lines in nlu.examples.values():
+        lines[:] = [line for line in lines if plain_text(line) not in texts]
+    gone_texts = {plain_text(line) for line in gone}
+    restored = sum(nlu.place(intent, example) for plain, (intent, example) in keep.items()
+                   if plain in gone_texts)
+    _write_atomically(path, nlu_yaml(nlu))
+    return len(gone) - restored
+
+
+def _forget_annotations(session: Session, user_id: str, nlu_files: Sequence[Path]) -> tuple[int, int]:
+    """Delete the shopper's annotations and their exported examples; returns (annotations, examples).
+    The files are scrubbed before the deletion commits, so a failure leaves both to retry."""
+    theirs = session.scalars(select(Annotation).where(Annotation.sender_id == user_id)).all()
+    texts = {_example_text(a.text, a.entities) for a in theirs} - {""}
+    deleted = session.execute(delete(Annotation).where(Annotation.sender_id == user_id)).rowcount
+    others = session.scalars(select(Annotation).order_by(Annotation.id)).all() if texts else []
+    keep = _exported_latest(others, texts)
+    examples = sum(scrub_nlu_file(Path(path), texts, keep) for path in nlu_files)
+    return deleted, examples
+
+
+# ---------------------------------------------------------------- forget
+
+
+def forget_user(url: str, user_id: str, tracker_url: str | None = None,
+                nlu_files: Sequence[Path] = ()) -> dict[str, int]:
+    """Delete or anonymise everything about `user_id` (see the module docstring); returns counts
+    per kind. `nlu_files` are exported annotation files (`shopbot nlu export-annotations`)."""
     migrate(url)
-    alias = "anon-" + hashlib.sha256(user_id.encode()).hexdigest()[:12]
     with session_scope(url) as session:
+        annotations, examples = _forget_annotations(session, user_id, nlu_files)
+        orders, logistics = _anonymise_orders(session, user_id)
         counts = {
             "interactions": session.execute(delete(Interaction).where(Interaction.user_id == user_id)).rowcount,
             "cart_items": session.execute(delete(CartItem).where(CartItem.user_id == user_id)).rowcount,
-            "orders_anonymised": session.execute(update(Order).where(Order.user_id == user_id)
-                                                 .values(user_id=alias, address="")).rowcount,
+            "annotations": annotations,
+            "nlu_examples": examples,
+            "orders_anonymised": orders,
+            "logistics_redacted": logistics,
             "profile": session.execute(delete(User).where(User.id == user_id)).rowcount,
         }
-    counts["conversation_events"] = 0
-    if _has_events_table(tracker_url):
-        with engine_for(tracker_url).begin() as conn:
-            counts["conversation_events"] = conn.execute(
-                text("DELETE FROM events WHERE sender_id = :sender"), {"sender": user_id}).rowcount
+    counts["conversation_events"] = _forget_conversations(tracker_url, user_id)
     return counts

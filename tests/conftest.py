@@ -55,7 +55,8 @@ class Stack:
     def __init__(self, settings: Settings, workdir: Path, **overrides) -> None:
         self.settings = settings.model_copy(update={
             "rasa_port": free_port_pair(), "action_port": free_port(), "web_port": free_port(),
-            "tracker_db": workdir / "tracker.db", "rasa_token": "test-token", **overrides,
+            "tracker_db": workdir / "tracker.db", "rasa_token": "test-token",
+            "identity_secret": "test-identity-secret", "action_secret": "test-action-secret", **overrides,
         })
         self.env = process_env(self.settings)
         self.logs = workdir
@@ -108,10 +109,19 @@ class Stack:
         self._stop(self.consumer)
 
     def say(self, sender: str, message: str, instance: int = 0) -> list[dict]:
+        """One turn through Rasa's internal REST channel, as the web relay sends it."""
         reply = httpx.post(f"{self.url(instance)}/webhooks/rest/webhook",
-                           json={"sender": sender, "message": message}, timeout=60)
+                           json={"sender": sender, "message": message}, timeout=60,
+                           headers={"Authorization": f"Bearer {self.settings.api_token()}"})
         reply.raise_for_status()
         return reply.json()
+
+    def token(self, user_id: str, ttl: int = 600) -> str:
+        """What the shop's backend hands the widget for its logged-in user."""
+        from core.identity import mint_identity
+
+        return mint_identity(self.settings.secret("identity_secret"), user_id,
+                             self.settings.identity_issuer, ttl)
 
     def tracker(self, sender: str, instance: int = 0) -> dict:
         reply = httpx.get(f"{self.url(instance)}/conversations/{sender}/tracker",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -151,6 +152,33 @@ FALLBACKS = {"shopper-carol": 3}  # two nlu_fallback + one action_default_fallba
 IMPRESSIONS = 5  # 3 cards for alice, 2 for carol
 CLICKS, ADD_TO_CART, ORDERS = 2, 1, 1
 
+# Sender ids that a URL path cannot carry as they are: each is listed, opened and polled in
+# tests/test_console_conversations.py (a tracker store of their own, `odd_tracker`).
+ODD = "shop/用户 1?x=%2F#a"
+LONG = "顾客/" + "长" * 248 + "?#%x"  # 255 characters, Rasa's sender_id column
+ODD_SENDERS = [ODD, "a/b/c", "../shopper-bob", "x/../shopper-alice", "50%off%2F", "promo?code=1&y=2",
+               "#top", " 两头空格 ", "<b>x</b>\"'&", LONG]
+
+BAD_RANGES = [  # (from / to, the reason a 422 gives): every console page and API taking dates
+    ({"to": "9999-12-31"}, "结束日期超出范围：9999-12-31"),
+    ({"from": "0001-01-01"}, "开始日期超出范围：0001-01-01"),
+    ({"from": "1999-12-31"}, "开始日期超出范围"),
+    ({"to": "2100-01-01"}, "结束日期超出范围"),
+    ({"from": "2026-13-45"}, "开始日期格式不正确"),
+    ({"to": "2026-02-30"}, "结束日期格式不正确"),
+    ({"from": "20260105"}, "开始日期格式不正确"),
+    ({"to": "明天"}, "结束日期格式不正确"),
+    ({"from": "275760-01-01"}, "开始日期格式不正确"),  # the largest year a date input offers
+    ({"from": "2026-05-02", "to": "2026-05-01"}, "开始日期 2026-05-02 不能晚于结束日期 2026-05-01"),
+]
+
+
+def odd_conversations() -> list[dict]:
+    """One short conversation per odd sender id, the last of ODD_SENDERS the newest."""
+    return [{"sender_id": sender, "events": [user(f"我是{sender}", "greet", 0.9, T0 + 3000 + 10 * n),
+                                              bot(XSS, T0 + 3001 + 10 * n)]}
+            for n, sender in enumerate(ODD_SENDERS)]
+
 
 def replay(store: dict, convs: list[dict], workdir: Path) -> None:
     """Have Rasa's SQLTrackerStore write the conversations (a .venv-rasa subprocess)."""
@@ -169,8 +197,9 @@ def sqlite_tracker_db(workdir: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def postgres_tracker(workdir: Path) -> tuple[str, str]:
-    """A fresh PostgreSQL database written by Rasa: (psycopg URL for us, its name to drop)."""
+def postgres_tracker(workdir: Path, convs: list[dict] | None = None) -> tuple[str, str]:
+    """A fresh PostgreSQL database written by Rasa (`conversations()` unless told otherwise):
+    (psycopg URL for us, its name to drop)."""
     name = f"daogou_tracker_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -182,7 +211,7 @@ def postgres_tracker(workdir: Path) -> tuple[str, str]:
         admin.dispose()
     url = make_url(POSTGRES_ADMIN_URL).set(database=name)
     replay({"dialect": "postgresql", "host": url.host, "port": url.port or 5432, "db": name,
-            "username": url.username, "password": url.password}, conversations(), workdir)
+            "username": url.username, "password": url.password}, convs or conversations(), workdir)
     return url.render_as_string(hide_password=False), name
 
 
@@ -238,21 +267,111 @@ def tracker_url(request, sqlite_tracker, tmp_path_factory) -> Iterator[str]:
         drop_postgres(name)
 
 
+def private_limits() -> str:
+    """A rate-limit storage of its own (the limiter is cached per URI): login throttling in one
+    test never sees another's failed attempts."""
+    return f"memory://?test={uuid.uuid4().hex}"
+
+
 @pytest.fixture(scope="module")
 def console(sqlite_tracker, tmp_path_factory) -> Settings:
     """Settings on a shop database with a staff account, reading the SQLite tracker store."""
     folder = tmp_path_factory.mktemp("console")
     settings = get_settings().model_copy(update={"database_url": shop_db(folder),
-                                                 "tracker_url": sqlite_tracker})
+                                                 "tracker_url": sqlite_tracker,
+                                                 "rate_limit_storage": private_limits()})
     add_staff(settings.db_url, AGENT, PASSWORD, "agent")
     return settings
+
+
+def logged_in_client(client_for, settings: Settings):
+    """A TestClient logged in as the agent of these settings."""
+    client = client_for(settings)
+    reply = client.post("/console/login", data={"username": AGENT, "password": PASSWORD, "next": "/console"},
+                        follow_redirects=False)
+    assert reply.status_code == 303
+    return client
 
 
 @pytest.fixture
 def client(client_for, console):
     """A TestClient logged in as the agent of `console`."""
-    client = client_for(console)
-    reply = client.post("/console/login", data={"username": AGENT, "password": PASSWORD, "next": "/console"},
-                        follow_redirects=False)
-    assert reply.status_code == 303
+    return logged_in_client(client_for, console)
+
+
+@pytest.fixture(scope="module")
+def odd_tracker(tmp_path_factory) -> str:
+    """A SQLite tracker store Rasa wrote with the conversations of ODD_SENDERS."""
+    workdir = tmp_path_factory.mktemp("odd-tracker")
+    replay({"dialect": "sqlite", "db": str(workdir / "tracker.db")}, odd_conversations(), workdir)
+    return f"sqlite:///{workdir / 'tracker.db'}"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def odd_tracker_url(request, odd_tracker, tmp_path_factory) -> Iterator[str]:
+    """The conversations of ODD_SENDERS written by Rasa into SQLite and into PostgreSQL."""
+    if request.param == "sqlite":
+        yield odd_tracker
+        return
+    url, name = postgres_tracker(tmp_path_factory.mktemp("odd-pg"), odd_conversations())
+    try:
+        yield url
+    finally:
+        _engine(url).dispose()
+        drop_postgres(name)
+
+
+@pytest.fixture(scope="module")
+def odd_console(odd_tracker, tmp_path_factory) -> Settings:
+    """Settings reading `odd_tracker`, on a console database with the agent."""
+    folder = tmp_path_factory.mktemp("odd-console")
+    settings = get_settings().model_copy(update={"database_url": f"sqlite:///{folder / 'console.db'}",
+                                                 "tracker_url": odd_tracker,
+                                                 "rate_limit_storage": private_limits()})
+    add_staff(settings.db_url, AGENT, PASSWORD, "agent")
+    return settings
+
+
+class DecodedOnce(httpx.BaseTransport):
+    """Starlette's TestClient percent-decodes httpx's already decoded path a second time (a sender
+    id's "%2F" would arrive as "/"); escaping each "%" once more makes the app see the path decoded
+    once, as uvicorn hands it over (test_odd_sender_ids_over_http checks that under uvicorn)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path, mark, query = request.url.raw_path.partition(b"?")
+        request.url = request.url.copy_with(raw_path=path.replace(b"%", b"%25") + mark + query)
+        return self.inner.handle_request(request)
+
+
+@pytest.fixture
+def odd_client(client_for, odd_console):
+    """A TestClient logged in as the agent of `odd_console`, whose paths arrive decoded once."""
+    client = logged_in_client(client_for, odd_console)
+    client._transport = DecodedOnce(client._transport)
     return client
+
+
+SANIC_ROUTER = """
+import json, sys
+from sanic import Sanic
+from sanic.response import empty
+app = Sanic("console_probe")
+async def handler(request, conversation_id):
+    return empty()
+app.add_route(handler, "/conversations/<conversation_id:path>/tracker", methods=["GET"])
+app.add_route(handler, "/conversations/<conversation_id:path>/tracker/events", methods=["POST"], name="events")
+app.router.finalize()
+print(json.dumps([app.router.get(path, method, None)[2]["conversation_id"] for method, path in json.load(sys.stdin)]))
+"""
+
+
+def sanic_reads(requests: list[tuple[str, str]]) -> list[str]:
+    """The conversation id Rasa's Sanic router reads from each (method, raw path): Rasa 3.6's own
+    route patterns, matched in .venv-rasa exactly as Sanic matches a request."""
+    done = subprocess.run([str(RASA_PYTHON), "-c", SANIC_ROUTER], input=json.dumps(requests).encode(),
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    return json.loads(done.stdout)

@@ -137,8 +137,8 @@ def test_the_analytics_page_shows_tables_and_three_charts(client):
 
     old = client.get("/console/analytics", params={"from": OLD_DAY.isoformat(), "to": OLD_DAY.isoformat()}).text
     assert cell(old, 'data-metric="conversations"') == "1"
-    swapped = client.get("/console/analytics", params={"from": DAY.isoformat(), "to": OLD_DAY.isoformat()})
-    assert swapped.status_code == 200  # from after to: the range is just `to`
+    future = client.get("/console/analytics", params={"from": "2099-12-31"})  # `to` defaults to `from` then
+    assert future.status_code == 200 and cell(future.text, 'data-metric="conversations"') == "0"
 
 
 def test_the_csv_route_sends_an_attachment(client, client_for, console):  # noqa: F811
@@ -153,3 +153,24 @@ def test_the_csv_route_sends_an_attachment(client, client_for, console):  # noqa
     assert client.get("/console/analytics.csv", params={"kind": "bogus"}).status_code == 422
     anonymous = client_for(console).get("/console/analytics.csv", follow_redirects=False)
     assert anonymous.status_code == 303
+
+
+@pytest.mark.parametrize(("params", "reason"), data.BAD_RANGES)
+def test_a_bad_date_or_range_is_a_422_with_the_reason_on_the_page_and_every_export(client, params, reason):
+    page = client.get("/console/analytics", params=params)
+    assert page.status_code == 422 and str(escape(reason)) in page.text
+    assert re.search(r'<p class="error" role="alert">[^<]+</p>', page.text)
+    assert 'class="filters"' in page.text and '<svg class="chart"' not in page.text and "analytics.csv" not in page.text
+    for name, value in params.items():  # shown back, to be corrected
+        assert f'name="{name}" value="{escape(value)}"' in page.text
+    for kind in ("summary", "daily", "intents", "funnel"):
+        export = client.get("/console/analytics.csv", params={"kind": kind, **params})
+        assert export.status_code == 422 and reason in export.json()["detail"], kind
+
+
+def test_the_login_is_checked_before_the_dates(client_for, console):  # noqa: F811
+    anonymous = client_for(console)
+    for path in ("/console/analytics", "/console/analytics.csv", "/console", "/console/api/conversations",
+                 "/console/api/conversations/shopper-bob"):
+        reply = anonymous.get(path, params={"to": "9999-12-31", "since": "nan"}, follow_redirects=False)
+        assert reply.status_code == (401 if "/api/" in path else 303), path

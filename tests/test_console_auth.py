@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from bot.web.app import app
 from store.db import downgrade, engine_for, migrate, session_scope
 from store.models import Base, StaffSession
 from tests.conftest import free_port
+from tests.console_data import private_limits
 from tests.test_widget import browser, start_web  # noqa: F401 (a fixture, used by name)
 
 PASSWORD = "correct-horse-1"
@@ -35,9 +37,11 @@ LOGIN_FAILED = "用户名或密码不正确"
 
 
 def fresh_settings(folder: Path) -> Settings:
-    """Settings on a new database in `folder` (the migrations create it on first use)."""
+    """Settings on a new database in `folder` (the migrations create it on first use), with login
+    throttling counters of their own."""
     return get_settings().model_copy(update={
-        "database_url": f"sqlite:///{folder / 'console.db'}", "tracker_db": folder / "tracker.db"})
+        "database_url": f"sqlite:///{folder / 'console.db'}", "tracker_db": folder / "tracker.db",
+        "rate_limit_storage": private_limits()})
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +210,79 @@ def test_next_only_leads_into_the_console(console, client_for):
     for target in ("https://evil.example/console", "//evil.example/console", "/api/chat",
                    "/console\\@evil.example", "javascript:alert(1)", ""):
         assert login(client, AGENT, next=target).headers["location"] == "/console", target
+
+
+# ---------------------------------------------------------------- login throttling
+
+TOO_MANY = re.compile(r"登录尝试次数过多，请 (\d+) 分钟后再试")
+
+
+def client_at(client_for, settings: Settings, ip: str) -> TestClient:
+    """A client of the app with these settings whose requests come from `ip`."""
+    client_for(settings)  # installs the settings override (and clears it after the test)
+    return TestClient(app, raise_server_exceptions=False, client=(ip, 50000))
+
+
+def assert_locked(reply, minutes: int | None = None) -> None:
+    """429 with Retry-After and the Chinese reason on the login form; no session."""
+    assert reply.status_code == 429, reply.text
+    assert 1 <= int(reply.headers["retry-after"]) <= 15 * 60
+    shown = re.search(r'class="error"[^>]*>([^<]+)<', reply.text).group(1)
+    assert TOO_MANY.fullmatch(shown) and "set-cookie" not in reply.headers
+    assert 'name="password"' in reply.text  # the form is there to try again later
+    if minutes is not None:
+        assert TOO_MANY.fullmatch(shown).group(1) == str(minutes)
+
+
+def test_an_account_is_locked_after_five_failures_even_for_the_right_password(console, client_for):
+    defaults = {name: Settings.model_fields[name].default
+                for name in ("console_login_limit_account", "console_login_limit_ip")}
+    assert defaults == {"console_login_limit_account": "5/15 minutes", "console_login_limit_ip": "20/15 minutes"}
+    console = console.model_copy(update=defaults)
+    client = client_at(client_for, console, "203.0.113.7")
+    for _ in range(5):
+        assert login(client, AGENT, "wrong-password").status_code == 401
+    assert_locked(login(client, AGENT), minutes=15)
+    api = client.post("/console/login", data={"username": AGENT, "password": PASSWORD},
+                      headers={"Accept": "application/json"}, follow_redirects=False)
+    assert api.status_code == 429 and "retry-after" in api.headers
+    assert TOO_MANY.fullmatch(api.json()["detail"])
+    # The account is locked from everywhere; another account from another address is not.
+    assert_locked(login(client_at(client_for, console, "198.51.100.1"), AGENT))
+    assert login(client_at(client_for, console, "198.51.100.2"), ADMIN).status_code == 303
+
+
+def test_an_address_is_locked_after_its_failures_on_any_accounts(console, client_for):
+    strict = console.model_copy(update={"console_login_limit_ip": "4/15 minutes"})
+    attacker = client_at(client_for, strict, "203.0.113.8")
+    for name in ("a", "b", "c", AGENT):  # spread over accounts, under each account's limit
+        assert login(attacker, name, "guess-123").status_code == 401
+    assert_locked(login(attacker, ADMIN))
+    assert_locked(login(attacker, "anyone-else", "guess-123"))
+    assert login(client_at(client_for, strict, "203.0.113.9"), AGENT).status_code == 303
+
+
+def test_only_failures_count(console, client_for):
+    strict = console.model_copy(update={"console_login_limit_account": "2/15 minutes",
+                                        "console_login_limit_ip": "3/15 minutes"})
+    client = client_at(client_for, strict, "203.0.113.10")
+    assert login(client, AGENT, "wrong-password").status_code == 401
+    for _ in range(6):  # twice the allowance of both counters, all successful
+        assert login(client, AGENT).status_code == 303
+    assert login(client, AGENT, "wrong-password").status_code == 401
+    assert_locked(login(client, AGENT))
+
+
+def test_a_lockout_ends_when_the_failures_leave_the_window(console, client_for):
+    brief = console.model_copy(update={"console_login_limit_account": "2/2 seconds"})
+    client = client_at(client_for, brief, "203.0.113.11")
+    for _ in range(2):
+        assert login(client, AGENT, "wrong-password").status_code == 401
+    locked = login(client, AGENT)
+    assert_locked(locked, minutes=1)
+    assert int(locked.headers["retry-after"]) <= 2
+    time.sleep(int(locked.headers["retry-after"]) + 0.2)
+    assert login(client, AGENT).status_code == 303
 
 
 # ---------------------------------------------------------------- CSRF and roles

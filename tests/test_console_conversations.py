@@ -4,18 +4,27 @@ live list / transcript polling and the 纠正 control in headless Chromium (web 
 from __future__ import annotations
 
 import html
+import json
 import re
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
+import httpx
 import pytest
+from markupsafe import escape
 
+from bot.console import handoff
+from bot.console.senders import RASA_CANNOT, rasa_conversation_url
 from bot.console.tracker import Filters, conversation_state, list_conversations, transcript
 from tests import console_data as data
-from tests.console_data import (BULK, CARD_XSS, DAY, FALLBACKS, IN_RANGE, LATEST_FIRST, OLD_DAY, T0,
-                                USER_TURNS, XSS)
-from tests.console_data import AGENT, PASSWORD, client, console, sqlite_tracker, tracker_url  # noqa: F401 (fixtures)
+from tests.console_data import (BULK, CARD_XSS, DAY, FALLBACKS, IN_RANGE, LATEST_FIRST, LONG, ODD, ODD_SENDERS,
+                                OLD_DAY, T0, USER_TURNS, XSS)
+from tests.console_data import (AGENT, PASSWORD, client, console, odd_client, odd_console,  # noqa: F401 (fixtures)
+                                odd_tracker, odd_tracker_url, sqlite_tracker, tracker_url)
 from tests.test_widget import browser, start_web  # noqa: F401 (a fixture, used by name)
 
 
@@ -156,7 +165,8 @@ def test_the_list_api_takes_the_same_filters(client):
     assert [c["sender_id"] for c in api(fallback="1")["conversations"]] == ["shopper-carol"]
     assert [c["sender_id"] for c in api(**{"from": OLD_DAY.isoformat(), "to": OLD_DAY.isoformat()})
             ["conversations"]] == ["shopper-dave"]
-    assert api(**{"from": "2026-13-45"})["total"] == len(LATEST_FIRST)  # a bad date is no limit
+    assert api(**{"from": "", "to": ""})["total"] == len(LATEST_FIRST)  # untouched date inputs: no limit
+    assert api(**{"from": "2000-01-01", "to": "2099-12-31"})["total"] == len(LATEST_FIRST)  # the widest range
     assert client.get("/console/api/conversations", params={"page": 0}).status_code == 422
 
 
@@ -199,6 +209,221 @@ def test_a_correction_posts_what_the_page_holds_to_the_annotation_api(client):
         "intent": "add_to_cart", "entities": [], "original_intent": "add_to_cart", "original_confidence": 0.88})
     assert reply.status_code == 201, reply.text
     assert reply.json()["event_timestamp"] == T0 + 10
+
+
+# ---------------------------------------------------------------- dates are validated
+
+
+@pytest.mark.parametrize(("params", "reason"), data.BAD_RANGES)
+def test_a_bad_date_or_range_is_a_422_with_the_reason_on_the_list_page_and_api(client, params, reason):
+    api = client.get("/console/api/conversations", params=params)
+    assert api.status_code == 422 and reason in api.json()["detail"]
+    page = client.get("/console", params=params)
+    assert page.status_code == 422 and str(escape(reason)) in page.text
+    assert re.search(r'<p class="error" role="alert">[^<]+</p>', page.text)
+    assert 'class="filters"' in page.text and 'id="rows"' not in page.text  # the form, no (stale) list
+    for name, value in params.items():  # shown back, to be corrected
+        assert f'name="{name}" value="{escape(value)}"' in page.text
+
+
+@pytest.mark.parametrize("since", ["nan", "inf", "-inf", "-1", "1e12", "4102416001", "昨天", "0x10", " "])
+def test_a_bad_since_is_a_422_with_the_reason(client, since):
+    reply = client.get("/console/api/conversations/shopper-bob", params={"since": since})
+    if not since.strip():  # empty: no limit
+        assert reply.status_code == 200
+        return
+    assert reply.status_code == 422 and reply.json()["detail"].startswith("since 应为 0 至 4102416000 之间")
+
+
+def test_a_cursor_beyond_any_event_id_is_a_422_not_an_overflow(client):
+    assert client.get("/console/api/conversations/shopper-bob", params={"after": 2**63}).status_code == 422
+    assert client.get("/console/api/conversations/shopper-bob", params={"after": 2**63 - 1}).json()["turns"] == []
+
+
+# ---------------------------------------------------------------- any sender id
+
+
+def js_encode(sender: str) -> str:
+    """What encodeURIComponent makes of a sender id (the scripts build their URLs with it)."""
+    return quote(sender, safe="!~*'()")
+
+
+def test_odd_sender_ids_are_listed_read_and_searched(odd_tracker_url):
+    rows, total = list_conversations(odd_tracker_url, Filters(limit=100))
+    assert [r.sender_id for r in rows] == ODD_SENDERS[::-1] and total == len(ODD_SENDERS)
+    for sender in ODD_SENDERS:
+        turns = transcript(odd_tracker_url, sender).turns
+        assert [(t.kind, t.text) for t in turns] == [("user", f"我是{sender}"), ("bot", XSS)]
+    assert senders(odd_tracker_url, user="%2F") == ["50%off%2F", ODD]
+    assert senders(odd_tracker_url, user="/../") == ["x/../shopper-alice"]
+    assert senders(odd_tracker_url, user="长" * 248) == [LONG]
+    assert transcript(odd_tracker_url, "shopper-bob").turns == []  # "../shopper-bob" is its own conversation
+
+
+def test_every_sender_id_is_linked_encoded_and_opens_its_own_transcript(odd_client):
+    body = odd_client.get("/console").text
+    assert body.count("<tr data-sender=") == len(ODD_SENDERS) and "<b>x</b>" not in body
+    for sender in ODD_SENDERS:
+        href = f"/console/conversations/{quote(sender, safe='')}"
+        assert f'<tr data-sender="{escape(sender)}"' in body and f'<a href="{href}">{escape(sender)}</a>' in body
+        for url in (href, f"/console/conversations/{js_encode(sender)}"):
+            page = odd_client.get(url)
+            assert page.status_code == 200, (sender, page.text[:300])
+            assert f'<ol class="transcript" id="transcript" data-sender="{escape(sender)}"' in page.text
+            assert f"<code>{escape(sender)}</code>" in page.text and f'<section id="handoff" data-sender="{escape(sender)}"' in page.text
+            assert str(escape(f"我是{sender}")) in page.text
+            assert str(escape(XSS)) in page.text and XSS not in page.text
+
+
+def test_the_transcript_api_polls_any_sender_id(odd_client):
+    for sender in ODD_SENDERS:
+        url = f"/console/api/conversations/{js_encode(sender)}"
+        whole = odd_client.get(url).json()
+        assert whole["sender_id"] == sender and whole["exists"]
+        assert [(t["kind"], t["text"]) for t in whole["turns"]] == [("user", f"我是{sender}"), ("bot", XSS)]
+        assert odd_client.get(url, params={"after": whole["cursor"]}).json()["turns"] == []
+        assert len(odd_client.get(url, params={"since": T0}).json()["turns"]) == 2
+    assert odd_client.get(f"/console/api/conversations/{quote(LONG + 'x', safe='')}").status_code == 422  # > 255
+
+
+def test_annotations_link_back_to_any_sender_id(odd_client):
+    page = odd_client.get(f"/console/conversations/{quote(ODD, safe='')}").text
+    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    made = odd_client.post("/console/api/annotations", headers={"X-CSRF-Token": csrf}, json={
+        "sender_id": ODD, "text": f"我是{ODD}", "intent": "greet", "entities": []})
+    assert made.status_code == 201, made.text
+    listed = odd_client.get("/console/api/annotations", params={"sender_id": ODD}).json()["annotations"]
+    assert [a["sender_id"] for a in listed] == [ODD]
+    assert f'<a href="/console/conversations/{quote(ODD, safe="")}">{escape(ODD)}</a>' in \
+        odd_client.get("/console/annotations").text
+
+
+# Sender ids Rasa 3.6 reads back unchanged from a URL path (it never percent-decodes it).
+ADDRESSABLE = ["shopper-bob", "shop/user-1", "a/b/c", "50%off%2F", "a%2Fb", "trail/", "a;b=c&d+e~!$'()*,:@"]
+
+
+def test_rasa_reads_exactly_the_sender_id_the_console_sends_or_is_not_called():
+    urls = {s: rasa_conversation_url("http://127.0.0.1:5005", s, "tracker/events")
+            for s in dict.fromkeys(ODD_SENDERS + ADDRESSABLE)}
+    sendable = [s for s, url in urls.items() if url is not None]
+    assert set(sendable) == set(ADDRESSABLE)  # not ODD: "?", "#", spaces, Chinese, <>", dot segments
+    assert data.sanic_reads([("POST", urls[s].raw_path.decode()) for s in sendable]) == sendable
+    assert data.sanic_reads([("GET", rasa_conversation_url("http://r", s, "tracker").raw_path.decode())
+                             for s in sendable]) == sendable
+
+
+class FakeRasa:
+    """Rasa's conversation API for the handoff routes: the sender id is the raw path between
+    /conversations/ and /tracker, undecoded (what Sanic hands Rasa); pause/resume kept per sender."""
+
+    def __init__(self) -> None:
+        self.paused: dict[str, bool] = {}
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.raw_path.split(b"?")[0].decode()
+        tail = "/tracker/events" if request.method == "POST" else "/tracker"
+        assert path.startswith("/conversations/") and path.endswith(tail), path
+        sender = path.removeprefix("/conversations/").removesuffix(tail)
+        self.calls.append((request.method, sender))
+        if request.method == "GET":
+            return httpx.Response(200, json={"sender_id": sender, "paused": self.paused.get(sender, False)})
+        for event in json.loads(request.content):
+            if event["event"] in ("pause", "resume"):
+                self.paused[sender] = event["event"] == "pause"
+        return httpx.Response(200, json={"sender_id": sender})
+
+
+@pytest.fixture
+def rasa(monkeypatch) -> FakeRasa:
+    fake = FakeRasa()
+    monkeypatch.setattr(handoff, "_client", lambda settings: httpx.AsyncClient(transport=httpx.MockTransport(fake)))
+    return fake
+
+
+def csrf_token(client) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get("/console").text).group(1)
+
+
+@pytest.mark.parametrize("sender", ADDRESSABLE)
+def test_take_over_reply_and_hand_back_reach_rasa_for_the_same_sender(odd_client, rasa, sender):
+    call = lambda action, **body: odd_client.post(f"/console/api/conversations/{js_encode(sender)}/{action}",
+                                                  json=body, headers={"X-CSRF-Token": csrf_token(odd_client)})
+    took = call("takeover")
+    assert took.status_code == 200, took.text
+    assert took.json() == {"sender_id": sender, "paused": True, "agent": AGENT}
+    assert call("messages", text="您好，我来帮您").json() == {"sender_id": sender, "sent": True}
+    assert call("handback").json() == {"sender_id": sender, "paused": False}
+    assert {who for _, who in rasa.calls} == {sender} and len(rasa.calls) == 6  # 3 × (check state, append)
+    page = odd_client.get(f"/console/conversations/{quote(sender, safe='')}").text
+    assert f'data-sender="{escape(sender)}" data-paused="false"></section>' in page  # controls shown
+
+
+@pytest.mark.parametrize("sender", [s for s in ODD_SENDERS if s not in ADDRESSABLE])
+def test_a_sender_id_rasa_cannot_address_gets_a_422_and_rasa_is_never_called(odd_client, rasa, sender):
+    for action in ("takeover", "messages", "handback"):
+        reply = odd_client.post(f"/console/api/conversations/{js_encode(sender)}/{action}", json={"text": "在的"},
+                                headers={"X-CSRF-Token": csrf_token(odd_client)})
+        assert reply.status_code == 422 and reply.json()["detail"] == RASA_CANNOT, (action, reply.text)
+    assert rasa.calls == []  # never another conversation ("x/../shopper-alice" is not shopper-alice)
+    page = odd_client.get(f"/console/conversations/{quote(sender, safe='')}").text
+    assert f'data-unavailable="{escape(RASA_CANNOT)}"' in page
+
+
+class RasaOverHttp(ThreadingHTTPServer):
+    """FakeRasa served on a free port: the request target as it arrives on the wire."""
+
+    def __init__(self) -> None:
+        self.fake = FakeRasa()
+        fake = self.fake
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                reply = fake(httpx.Request(self.command, f"http://rasa{self.path}", content=body))
+                self.send_response(reply.status_code)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_odd_sender_ids_over_http(odd_console, tmp_path):
+    """The same under uvicorn, the browser's encodings on a real socket: links, pages, polling, handoff."""
+    from tests.conftest import free_port
+
+    rasa = RasaOverHttp()
+    settings = odd_console.model_copy(update={"web_port": free_port(), "rasa_port": rasa.server_address[1]})
+    web = start_web(settings, tmp_path)
+    try:
+        with httpx.Client(base_url=web.url, timeout=30) as http:
+            assert http.post("/console/login", data={"username": AGENT, "password": PASSWORD}).status_code == 303
+            body = http.get("/console").text
+            csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', body).group(1)
+            for sender in ODD_SENDERS:
+                href = re.search(rf'<tr data-sender="{re.escape(str(escape(sender)))}"[^>]*>\s*<td><a href="([^"]+)"',
+                                 body).group(1)
+                page = http.get(html.unescape(href)).text
+                assert f'<ol class="transcript" id="transcript" data-sender="{escape(sender)}"' in page, sender
+                polled = http.get(f"/console/api/conversations/{js_encode(sender)}", params={"after": 0}).json()
+                assert polled["sender_id"] == sender and len(polled["turns"]) == 2
+            for sender in ["a/b/c", "50%off%2F"]:
+                took = http.post(f"/console/api/conversations/{js_encode(sender)}/takeover",
+                                 headers={"X-CSRF-Token": csrf})
+                assert took.status_code == 200 and took.json()["sender_id"] == sender, took.text
+            refused = http.post(f"/console/api/conversations/{js_encode(ODD)}/takeover", headers={"X-CSRF-Token": csrf})
+            assert refused.status_code == 422 and refused.json()["detail"] == RASA_CANNOT
+        assert rasa.fake.calls == [("GET", "a/b/c"), ("POST", "a/b/c"), ("GET", "50%off%2F"), ("POST", "50%off%2F")]
+    finally:
+        web.stop()
+        rasa.shutdown()
 
 
 # ---------------------------------------------------------------- the pages' scripts in Chromium

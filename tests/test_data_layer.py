@@ -241,14 +241,16 @@ def test_privacy_export_and_forget(shop, tmp_path):
     json.dumps(data)  # the export is plain JSON
 
     counts = forget_user(shop, "u1", tracker)
-    assert counts == {"interactions": 1, "cart_items": 1, "orders_anonymised": 1, "profile": 1,
+    assert counts == {"interactions": 1, "cart_items": 1, "annotations": 0, "nlu_examples": 0,
+                      "orders_anonymised": 1, "logistics_redacted": 1, "profile": 1,
                       "conversation_events": 2}
     after = export_user(shop, "u1", tracker)
     assert after["profile"] is None and not any(after[k] for k in ("interactions", "orders", "cart",
                                                                     "conversations"))
     with session_scope(shop) as session:
         order = session.get(Order, "DD20260801000001")
-        assert order.user_id.startswith("anon-") and order.address == "" and order.total == 5999
+        assert order.user_id.startswith("forgotten-") and order.address == "" and order.total == 5999
+        assert [(e.status, e.description, e.location) for e in order.logistics] == [("已签收", "", "")]
         assert session.scalar(select(func.count()).select_from(Interaction)) == 1  # u2's stays
         assert session.get(User, "u2") is not None
         assert session.scalar(select(func.count()).select_from(CartItem)) == 0

@@ -6,7 +6,6 @@ import subprocess
 
 import pytest
 
-from bot.build import rasa_bin
 
 pytestmark = pytest.mark.integration
 
@@ -15,7 +14,7 @@ def test_every_test_story_passes(built, tmp_path):
     model = max(built.path(built.models_dir).glob("*.tar.gz"), key=os.path.getmtime)
     out = tmp_path / "results"
     run = subprocess.run(
-        [rasa_bin(built), "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
+        [built.rasa_bin(), "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
          "--out", str(out), "--fail-on-prediction-errors"],
         cwd=built.root, env={**os.environ, **built.rasa_env()}, capture_output=True, text=True, timeout=1200)
     failed = out / "failed_test_stories.yml"

@@ -1,13 +1,15 @@
 """Conversation review: the live list and each transcript (pages, and JSON the pages poll)."""
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from bot.console.auth import Staff, staff_api, staff_page
+from bot.console.dates import DateError, day_param, day_range, day_start, parse_timestamp, unprocessable
+from bot.console.senders import RASA_CANNOT, SENDER, rasa_addressable
 from bot.console.teach import annotation_labels
 from bot.console.templating import render
 from bot.console.tracker import Filters, Transcript, list_conversations, transcript
@@ -16,36 +18,45 @@ from bot.web.deps import settings_dep
 
 router = APIRouter(prefix="/console")
 PAGE_SIZE = 50
-SHANGHAI = timezone(timedelta(hours=8))  # the shop's clock for day boundaries
-SENDER = Path(min_length=1, max_length=255)  # Rasa's sender_id column is VARCHAR(255)
-
-
-def day_start(day: date | None) -> float | None:
-    """The epoch time at which a day (shop time) starts."""
-    return None if day is None else datetime.combine(day, time(), SHANGHAI).timestamp()
-
-
-def parse_day(value: str) -> date | None:
-    """A YYYY-MM-DD form field; empty (an untouched date input) or invalid means no limit."""
-    try:
-        return date.fromisoformat(value.strip()) if value.strip() else None
-    except ValueError:
-        return None
+MAX_CURSOR = 2**63 - 1  # event ids are 64-bit at most; larger would overflow the database driver
 
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "on", "yes")
 
 
-def filters_dep(handoff: str = Query("", max_length=5), fallback: str = Query("", max_length=5),
-                date_from: str = Query("", alias="from", max_length=10),
-                date_to: str = Query("", alias="to", max_length=10),
-                user: str = Query("", max_length=128), page: int = Query(1, ge=1, le=10_000)) -> Filters:
-    """List filters from the query string (dates are whole days, shop time; bad dates are ignored)."""
-    day_from, day_to = parse_day(date_from), parse_day(date_to)
-    return Filters(handoff=_flag(handoff), fallback=_flag(fallback), since=day_start(day_from),
+@dataclass(frozen=True)
+class ListQuery:
+    """The list's query string as sent; its dates are parsed by `to_filters`."""
+    handoff: bool = False
+    fallback: bool = False
+    date_from: str = ""
+    date_to: str = ""
+    user: str = ""
+    page: int = 1
+
+
+def list_query(handoff: str = Query("", max_length=5), fallback: str = Query("", max_length=5),
+               date_from: str = day_param("from"), date_to: str = day_param("to"),
+               user: str = Query("", max_length=128), page: int = Query(1, ge=1, le=10_000)) -> ListQuery:
+    """The list filters of the query string (`from` / `to`: YYYY-MM-DD, whole days, shop time)."""
+    return ListQuery(_flag(handoff), _flag(fallback), date_from, date_to, user.strip(), page)
+
+
+def to_filters(query: ListQuery) -> Filters:
+    """The tracker query for these filters; DateError for a bad date or a reversed range."""
+    day_from, day_to = day_range(query.date_from, query.date_to)
+    return Filters(handoff=query.handoff, fallback=query.fallback, since=day_start(day_from),
                    until=day_start(day_to + timedelta(days=1)) if day_to else None,
-                   user=user.strip(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                   user=query.user, offset=(query.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+
+
+def filters_dep(query: ListQuery = Depends(list_query)) -> Filters:
+    """The list filters for JSON: 422 with the reason for a bad date or range."""
+    try:
+        return to_filters(query)
+    except DateError as exc:
+        raise unprocessable(exc) from None
 
 
 def _page_url(request: Request, page: int) -> str:
@@ -53,7 +64,7 @@ def _page_url(request: Request, page: int) -> str:
 
 
 @router.get("/api/conversations")
-def conversations_api(filters: Filters = Depends(filters_dep), staff: Staff = Depends(staff_api),
+def conversations_api(staff: Staff = Depends(staff_api), filters: Filters = Depends(filters_dep),
                       settings: Settings = Depends(settings_dep)) -> dict:
     """The list as JSON: {total, page, page_size, conversations: [Summary]}."""
     rows, total = list_conversations(settings.tracker_db_url, filters)
@@ -62,15 +73,23 @@ def conversations_api(filters: Filters = Depends(filters_dep), staff: Staff = De
 
 
 @router.get("", include_in_schema=False, response_class=HTMLResponse)
-def conversations_page(request: Request, filters: Filters = Depends(filters_dep),
+def conversations_page(request: Request, query: ListQuery = Depends(list_query),
                        staff: Staff = Depends(staff_page),
                        settings: Settings = Depends(settings_dep)) -> HTMLResponse:
+    """The list; a bad date shows the filter form again with the reason (422)."""
+    context = {"query": request.url.query, "params": request.query_params, "error": ""}
+    try:
+        filters = to_filters(query)
+    except DateError as exc:
+        return render(request, "conversations.html", staff, status_code=422, rows=[], total=0, page=1,
+                      pages=1, prev_url="", next_url="", filters=Filters(query.handoff, query.fallback),
+                      **{**context, "error": str(exc)})
     rows, total = list_conversations(settings.tracker_db_url, filters)
     page, pages = filters.offset // PAGE_SIZE + 1, max(1, -(-total // PAGE_SIZE))
     return render(request, "conversations.html", staff, rows=rows, total=total, page=page, pages=pages,
                   prev_url=_page_url(request, page - 1) if page > 1 else "",
                   next_url=_page_url(request, page + 1) if page < pages else "",
-                  query=request.url.query, params=request.query_params, filters=filters)
+                  filters=filters, **context)
 
 
 def _transcript_json(t: Transcript) -> dict:
@@ -79,18 +98,28 @@ def _transcript_json(t: Transcript) -> dict:
             "needs_agent": t.needs_agent, "paused": t.paused, "turns": [asdict(x) for x in t.turns]}
 
 
-@router.get("/api/conversations/{sender_id}")
-def conversation_api(sender_id: str = SENDER, since: float | None = Query(None, ge=0, le=1e11),
-                     after: int | None = Query(None, ge=0), staff: Staff = Depends(staff_api),
+def since_dep(since: str | None = Query(None, max_length=64)) -> float | None:
+    """The transcript API's `since` (epoch seconds): 422 with the reason when it is not one."""
+    try:
+        return parse_timestamp(since, "since")
+    except DateError as exc:
+        raise unprocessable(exc) from None
+
+
+@router.get("/api/conversations/{sender_id:path}")
+def conversation_api(sender_id: str = SENDER, staff: Staff = Depends(staff_api),
+                     since: float | None = Depends(since_dep), after: int | None = Query(None, ge=0, le=MAX_CURSOR),
                      settings: Settings = Depends(settings_dep)) -> dict:
     """A transcript as JSON; `since` (event timestamp) or `after` (the `cursor` returned last) to poll."""
     return _transcript_json(transcript(settings.tracker_db_url, sender_id, since, after))
 
 
-@router.get("/conversations/{sender_id}", include_in_schema=False, response_class=HTMLResponse)
+@router.get("/conversations/{sender_id:path}", include_in_schema=False, response_class=HTMLResponse)
 def conversation_page(request: Request, sender_id: str = SENDER, staff: Staff = Depends(staff_page),
                       settings: Settings = Depends(settings_dep)) -> HTMLResponse:
+    """A transcript (any sender id: the path after /conversations/, percent-decoded)."""
     conversation = transcript(settings.tracker_db_url, sender_id)
     intents, entities = annotation_labels(settings.root)
     return render(request, "conversation.html", staff, conversation=conversation, sender_id=sender_id,
-                  turns=conversation.turns, paused=conversation.paused, intents=intents, entity_names=entities)
+                  turns=conversation.turns, paused=conversation.paused, intents=intents, entity_names=entities,
+                  handoff_possible=rasa_addressable(sender_id), rasa_cannot=RASA_CANNOT)

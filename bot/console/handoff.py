@@ -4,7 +4,8 @@ Uses Rasa's own mechanism through its HTTP API: a `pause` event stops the bot an
 sender (Rasa still records and parses the shopper's messages), agent messages are `bot`
 events appended with `execute_side_effects`, so Rasa delivers them on the shopper's latest
 channel (the widget's socket.io session) in real time, and `resume` hands back with every slot
-intact. The Rasa API token stays on the server.
+intact. The Rasa API token stays on the server. Sender ids Rasa's URLs cannot carry get a 422
+(bot/console/senders.py) instead of a call that would reach another conversation.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
 from bot.console.auth import csrf_protect, staff_api
+from bot.console.senders import RASA_CANNOT, SENDER, rasa_conversation_url
 from bot.settings import Settings
 from bot.web.deps import settings_dep
 
@@ -38,14 +40,27 @@ def _bot_event(text: str, agent: str, state: str | None = None) -> dict:
     return event
 
 
+def _client(settings: Settings) -> httpx.AsyncClient:
+    """The HTTP client for Rasa's API (tests swap in a fake Rasa here)."""
+    return httpx.AsyncClient(timeout=settings.request_timeout)
+
+
+def _rasa_url(settings: Settings, sender_id: str, tail: str) -> httpx.URL:
+    """Rasa's URL for this conversation; 422 when Rasa would read another sender id from it."""
+    url = rasa_conversation_url(settings.rasa_url, sender_id, tail)
+    if url is None:
+        raise HTTPException(422, RASA_CANNOT)
+    return url
+
+
 async def append_events(settings: Settings, sender_id: str, events: list[dict]) -> dict:
     """Append events to a conversation through Rasa's API and send bot events to the shopper."""
+    url = _rasa_url(settings, sender_id, "tracker/events")
     try:
-        async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
+        async with _client(settings) as client:
             reply = await client.post(
-                f"{settings.rasa_url}/conversations/{sender_id}/tracker/events",
-                params={"token": settings.api_token(), "execute_side_effects": "true",
-                        "output_channel": "latest", "include_events": "NONE"},
+                url, params={"token": settings.api_token(), "execute_side_effects": "true",
+                             "output_channel": "latest", "include_events": "NONE"},
                 json=events)
         reply.raise_for_status()
         return reply.json()
@@ -55,18 +70,18 @@ async def append_events(settings: Settings, sender_id: str, events: list[dict]) 
 
 async def tracker_paused(settings: Settings, sender_id: str) -> bool:
     """Whether the conversation is paused (an agent has it), from Rasa's own tracker."""
+    url = _rasa_url(settings, sender_id, "tracker")
     try:
-        async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
-            reply = await client.get(f"{settings.rasa_url}/conversations/{sender_id}/tracker",
-                                     params={"token": settings.api_token(), "include_events": "NONE"})
+        async with _client(settings) as client:
+            reply = await client.get(url, params={"token": settings.api_token(), "include_events": "NONE"})
         reply.raise_for_status()
         return bool(reply.json().get("paused"))
     except httpx.HTTPError as exc:
         raise HTTPException(502, "对话服务暂时不可用，请稍后重试") from exc
 
 
-@router.post("/{sender_id}/takeover", dependencies=[Depends(csrf_protect)])
-async def take_over(sender_id: str, staff=Depends(staff_api),
+@router.post("/{sender_id:path}/takeover", dependencies=[Depends(csrf_protect)])
+async def take_over(sender_id: str = SENDER, staff=Depends(staff_api),
                     settings: Settings = Depends(settings_dep)) -> dict:
     """Pause the bot for this shopper and greet them as the agent."""
     if await tracker_paused(settings, sender_id):
@@ -77,8 +92,8 @@ async def take_over(sender_id: str, staff=Depends(staff_api),
     return {"sender_id": sender_id, "paused": True, "agent": staff.username}
 
 
-@router.post("/{sender_id}/messages", dependencies=[Depends(csrf_protect)])
-async def agent_says(sender_id: str, body: AgentMessage, staff=Depends(staff_api),
+@router.post("/{sender_id:path}/messages", dependencies=[Depends(csrf_protect)])
+async def agent_says(body: AgentMessage, sender_id: str = SENDER, staff=Depends(staff_api),
                      settings: Settings = Depends(settings_dep)) -> dict:
     """Send the agent's message to the shopper (only while the agent has the conversation)."""
     text = body.text.strip()
@@ -90,8 +105,8 @@ async def agent_says(sender_id: str, body: AgentMessage, staff=Depends(staff_api
     return {"sender_id": sender_id, "sent": True}
 
 
-@router.post("/{sender_id}/handback", dependencies=[Depends(csrf_protect)])
-async def hand_back(sender_id: str, staff=Depends(staff_api),
+@router.post("/{sender_id:path}/handback", dependencies=[Depends(csrf_protect)])
+async def hand_back(sender_id: str = SENDER, staff=Depends(staff_api),
                     settings: Settings = Depends(settings_dep)) -> dict:
     """Resume the bot with the conversation's slots intact; the handoff flag is cleared."""
     if not await tracker_paused(settings, sender_id):

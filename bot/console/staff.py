@@ -1,16 +1,18 @@
-"""Login, logout and (for admins) staff accounts: the page and a JSON list."""
+"""Login (throttled: bot/console/throttle.py), logout and (for admins) staff accounts: the page
+and a JSON list."""
 from __future__ import annotations
 
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.console.auth import (COOKIE, ROLES, Staff, add_staff, admin_api, admin_page, authenticate,
                               close_session, console_db, csrf_protect, current_staff, list_staff,
                               open_session, safe_next, set_active)
 from bot.console.templating import render
+from bot.console.throttle import locked_for, record_failure, too_many
 from bot.settings import Settings
 from bot.web.deps import settings_dep
 
@@ -27,15 +29,46 @@ def login_page(request: Request, next: str | None = None,
     return render(request, "login.html", None, next=safe_next(next), error="")
 
 
+def _wants_json(request: Request) -> bool:
+    """A script or API client (Accept: application/json, not HTML) gets JSON instead of the form."""
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _refused(request: Request, status: int, reason: str, next: str | None, username: str,
+             headers: dict[str, str] | None = None) -> Response:
+    """A login that did not succeed: the form again with the reason, or {"detail": reason}."""
+    if _wants_json(request):
+        return JSONResponse({"detail": reason}, status_code=status, headers=headers)
+    page = render(request, "login.html", None, status_code=status, next=safe_next(next), error=reason,
+                  username=username)
+    page.headers.update(headers or {})
+    return page
+
+
+def _locked(request: Request, settings: Settings, username: str, next: str | None) -> Response | None:
+    """429 with Retry-After while this account or IP has used up its failed attempts."""
+    wait = locked_for(settings, request, username)
+    if wait is None:
+        return None
+    return _refused(request, 429, too_many(wait), next, username, {"Retry-After": str(wait)})
+
+
 @router.post("/login", include_in_schema=False)
 def login(request: Request, username: str = Form("", max_length=64),
           password: str = Form("", max_length=256), next: str | None = Form(None),
           session: Session = Depends(console_db), settings: Settings = Depends(settings_dep)) -> Response:
-    """Check the password; on success a fresh session cookie and a 303 to `next`."""
+    """Check the password; on success a fresh session cookie and a 303 to `next`. Failures are
+    counted per account and per IP; once either has used them up, 429 (bot/console/throttle.py)."""
+    if (refused := _locked(request, settings, username, next)) is not None:
+        return refused
     user = authenticate(session, username, password)
     if user is None:
-        return render(request, "login.html", None, status_code=401, next=safe_next(next),
-                      error=LOGIN_FAILED, username=username)
+        record_failure(settings, request, username)
+        return _refused(request, 401, LOGIN_FAILED, next, username)
+    # Checked again: failures of attempts running in parallel may have used the allowance up.
+    if (refused := _locked(request, settings, username, next)) is not None:
+        return refused
     close_session(session, request.cookies.get(COOKIE))
     token = open_session(session, user, settings.console_session_hours)
     response = RedirectResponse(safe_next(next), status_code=303)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bot.console.auth import Staff
+from bot.console.senders import sender_path
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -28,6 +29,7 @@ def shop_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 templates.env.filters["shoptime"] = shop_time
+templates.env.filters["sender_path"] = sender_path  # `/console/conversations/{{ id | sender_path }}`
 
 
 def render(request: Request, name: str, staff: Staff | None, status_code: int = 200,

@@ -20,7 +20,10 @@ from bot.web.security import SecurityMiddleware
 
 STATIC = Path(__file__).parent / "static"
 
-app = FastAPI(title="Daogou 导购", version="0.1.0")
+# /docs and /openapi.json map every endpoint for an attacker: only when SHOPBOT_API_DOCS=true.
+_docs = get_settings().api_docs
+app = FastAPI(title="Daogou 导购", version="0.1.0", docs_url="/docs" if _docs else None,
+              redoc_url=None, openapi_url="/openapi.json" if _docs else None)
 app.include_router(chat.router)
 app.include_router(health.router)
 app.include_router(products.router)
@@ -36,7 +39,7 @@ app.mount("/console/static", StaticFiles(directory=CONSOLE_STATIC), name="consol
 # origins; list them (comma-separated) in SHOPBOT_WIDGET_ORIGINS. Same-origin needs nothing.
 if origins := get_settings().widget_origin_list:
     app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
-                       allow_headers=["Content-Type"])
+                       allow_headers=["Content-Type", "Authorization"])
 
 
 metrics.configure_access_log()

@@ -7,13 +7,15 @@ read from the files its worker processes write; the web app itself stays in sing
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
 import uuid
 from functools import lru_cache
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
@@ -22,7 +24,7 @@ from sqlalchemy import func, select
 from starlette.requests import Request
 
 from bot.console.tracker import events, handoff_flagged, is_fallback, tracker_engine
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from bot.web.deps import settings_dep
 
 REGISTRY = CollectorRegistry()
@@ -89,7 +91,25 @@ def action_server_metrics(settings: Settings) -> bytes:
     return generate_latest(registry)
 
 
-@router.get("/metrics", include_in_schema=False)
+def pseudonym(settings: Settings, sender: str | None) -> str | None:
+    """A sender id as logs show it: keyed HMAC (SHOPBOT_PRIVACY_KEY), so a log line names no
+    shopper yet one shopper's requests still correlate; forgetting the key unlinks them all."""
+    if not sender:
+        return None
+    digest = hmac.new(settings.secret("privacy_key").encode(), sender.encode(), hashlib.sha256)
+    return "p-" + digest.hexdigest()[:16]
+
+
+def _scraper(request: Request, settings: Settings = Depends(settings_dep)) -> None:
+    """Prometheus authenticates with `Authorization: Bearer <SHOPBOT_METRICS_TOKEN>`."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), settings.secret("metrics_token").encode()):
+        raise HTTPException(401, "需要监控令牌（Authorization: Bearer <SHOPBOT_METRICS_TOKEN>）",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(_scraper)])
 def metrics(settings: Settings = Depends(settings_dep)) -> Response:
     body = (generate_latest(REGISTRY) + generate_latest(_tracker_registry(settings.tracker_db_url))
             + action_server_metrics(settings))
@@ -119,6 +139,9 @@ async def observe(request: Request, call_next):
         HTTP_SECONDS.labels(route, request.method, str(status)).observe(seconds)
         if status == 429:
             RATE_LIMITED.inc()
+        # Paths with parameters (a console transcript names its sender) are logged as their route.
+        path = request.url.path if not request.scope.get("path_params") else route
         log.info(json.dumps({"ts": round(time.time(), 3), "request_id": request_id, "method": request.method, "route": route,
-                             "path": request.url.path, "status": status, "ms": round(seconds * 1000, 1),
-                             "sender": getattr(request.state, "sender", None)}, ensure_ascii=False))
+                             "path": path, "status": status, "ms": round(seconds * 1000, 1),
+                             "sender": pseudonym(get_settings(), getattr(request.state, "sender", None))},
+                            ensure_ascii=False))

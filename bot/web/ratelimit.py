@@ -13,8 +13,8 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from bot.settings import Settings
+from core.limits import SLOW_DOWN
 
-SLOW_DOWN = "您发消息太快啦，请稍等片刻再试～"
 
 
 class RateLimited(HTTPException):

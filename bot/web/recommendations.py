@@ -12,17 +12,20 @@ from bot.services import make_personaliser
 from bot.settings import Settings
 from bot.web import ratelimit
 from bot.web.deps import settings_dep
+from bot.web.identity import optional_shopper, shopper
+from core.identity import Shopper
 from recommender.service import Personaliser, Recommendation
 from store.history import record_event
 
 router = APIRouter()
-ChatEvent = Literal["view", "click", "add_to_cart", "purchase"]
+# What a widget can honestly observe. Cart adds and purchases are written by the actions, in
+# the same transaction as the cart or order, never from the browser.
+WidgetEvent = Literal["view", "click"]
 
 
 class EventIn(BaseModel):
-    user_id: str = Field(min_length=1, max_length=64)
     product_id: str = Field(min_length=1, max_length=32)
-    event: ChatEvent
+    event: WidgetEvent
 
 
 @lru_cache(maxsize=4)
@@ -48,22 +51,25 @@ def _cards(personaliser: Personaliser, picks: list[Recommendation]) -> list[dict
 
 
 @router.post("/api/events", status_code=201)
-def post_event(body: EventIn, request: Request, settings: Settings = Depends(settings_dep)) -> dict:
-    """A click, add-to-cart or purchase from the chat, kept for the recommender."""
-    ratelimit.check(settings, request, f"events:{body.user_id}")
+def post_event(body: EventIn, request: Request, who: Shopper = Depends(shopper),
+               settings: Settings = Depends(settings_dep)) -> dict:
+    """A view or click on a product card, kept for the recommender under the token's shopper."""
+    ratelimit.check(settings, request, f"events:{who.sender_id}")
     try:
-        record_event(settings.db_url, body.user_id, body.product_id, body.event)
+        record_event(settings.db_url, who.sender_id, body.product_id, body.event)
     except LookupError:
         raise HTTPException(status_code=404, detail="没有找到这个商品")
     return {"ok": True}
 
 
 @router.get("/api/recommendations")
-def recommendations(user_id: str = Query("", max_length=64), k: int = Query(5, ge=1, le=50),
-                    category: str | None = Query(None, max_length=64),
+def recommendations(k: int = Query(5, ge=1, le=50), category: str | None = Query(None, max_length=64),
+                    who: Shopper | None = Depends(optional_shopper),
                     personaliser: Personaliser = Depends(personaliser_dep)) -> dict:
-    """"有什么适合我的": personal when the shopper has history, this week's best sellers otherwise."""
-    picks = personaliser.recommend(user_id or None, k=k, category=category)
+    """"有什么适合我的": personal for a logged-in shopper (shop token) with history, this week's
+    best sellers otherwise. Whose list it is comes from the token, never a parameter."""
+    user_id = who.sender_id if who and who.verified else None
+    picks = personaliser.recommend(user_id, k=k, category=category)
     return {"user_id": user_id, "products": _cards(personaliser, picks)}
 
 

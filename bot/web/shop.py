@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.settings import Settings
 from bot.web.deps import db_session, settings_dep
 from bot.web.widget import socketio_config
+from core.identity import mint_identity
 from store.models import Product
 
 router = APIRouter()
@@ -47,6 +48,16 @@ def _category_nav(categories: list[str], current: str | None) -> str:
     return "\n    ".join(links)
 
 
+def _identity_token(settings: Settings, user_id: str | None) -> str | None:
+    """The demo shop's stand-in for a shop's login: with SHOPBOT_DEMO_LOGIN on (development
+    only), `/?user_id=U` renders a token for U the way a shop's backend would for its
+    logged-in user. Off by default: then the page is always anonymous."""
+    if not (settings.demo_login and user_id):
+        return None
+    return mint_identity(settings.secret("identity_secret"), user_id, settings.identity_issuer,
+                         settings.identity_ttl)
+
+
 def _script_tag(settings: Settings, user_id: str | None) -> str:
     attrs = ['type="module"', 'src="/static/widget/daogou.js"', 'data-open="true"']
     socket = socketio_config(settings)
@@ -54,14 +65,16 @@ def _script_tag(settings: Settings, user_id: str | None) -> str:
         attrs += [f'data-server="{escape(socket["url"])}"', f'data-socket-path="{escape(socket["path"])}"']
     else:
         attrs.append('data-transport="rest"')
-    if user_id:
-        attrs.append(f'data-user-id="{escape(user_id)}"')
+    token = _identity_token(settings, user_id)
+    if token:
+        attrs.append(f'data-identity-token="{escape(token)}"')
     return f"<script {' '.join(attrs)}></script>"
 
 
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
 def shop_page(category: str | None = Query(None, max_length=64),
-              user_id: str | None = Query(None, max_length=64, pattern=r"^[\w.@-]+$"),
+              user_id: str | None = Query(None, max_length=64, pattern=r"^[\w.@-]+$",
+                                          description="demo login only (SHOPBOT_DEMO_LOGIN)"),
               session: Session = Depends(db_session),
               settings: Settings = Depends(settings_dep)) -> HTMLResponse:
     categories = [row[0] for row in session.execute(

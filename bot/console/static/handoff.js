@@ -1,5 +1,6 @@
 // Take over / reply / hand back on a conversation page (section#handoff, see handoff.py).
-// The section carries data-sender and data-paused; the CSRF token is in <meta name="csrf-token">.
+// The section carries data-sender and data-paused (and data-unavailable, the reason, when Rasa's
+// API cannot address this sender id); the CSRF token is in <meta name="csrf-token">.
 const section = document.getElementById("handoff");
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
@@ -24,6 +25,10 @@ async function call(path, body) {
 function render() {
   const paused = section.dataset.paused === "true";
   section.replaceChildren();
+  if (section.dataset.unavailable) {
+    section.append(el("p", "handoff-status", section.dataset.unavailable));
+    return;
+  }
   const status = el("p", "handoff-status", paused ? "人工接管中：机器人已暂停回复这位顾客。" : "机器人正在服务这位顾客。");
   const error = el("p", "handoff-error");
   error.setAttribute("role", "alert");

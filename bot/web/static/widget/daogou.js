@@ -1,10 +1,10 @@
 // Daogou chat widget. Embed with one tag (no build step, nothing from a CDN):
 //   <script type="module" src="https://shop-assistant.example/static/widget/daogou.js"
-//           data-user-id="U0001"                       (optional: the shop's user id)
+//           data-identity-token="eyJ…"                 (optional: the shop's signed token for its logged-in user)
 //           data-server="https://rasa.example"         (optional: Rasa's socket.io server)
 //           data-open="true"></script>                 (optional: start opened)
 // See docs/widget.md for every attribute.
-import { senderId } from "./identity.js";
+import { startSession } from "./identity.js";
 import { Widget } from "./ui.js";
 
 const SELF = import.meta.url;
@@ -38,8 +38,11 @@ export async function mount(overrides = {}) {
   if (window.__daogouWidget) return window.__daogouWidget;
   const data = { ...(ownScript()?.dataset || {}), ...overrides };
   const apiBase = new URL(data.api || "../../", data.api ? document.baseURI : SELF).href;
+  const who = await startSession(new URL("api/session", apiBase).href, data.identityToken);
   const widget = new Widget({
-    sender: senderId(data.userId),
+    sender: who.sender,
+    token: who.token,
+    notice: who.notice,
     apiBase,
     restUrl: new URL("api/chat", apiBase).href,
     eventsUrl: new URL("api/events", apiBase).href,

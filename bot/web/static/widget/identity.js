@@ -1,29 +1,34 @@
-// Shopper identity = Rasa sender id: the shop's own user id from the script tag, else a
-// stable anonymous id kept in localStorage (same key as the first chat page, so returning
-// shoppers keep their history).
-const KEY = "daogou.sender";
-const VALID = /^[\w.@-]{1,64}$/;
+// Who the shopper is, as the server says: POST /api/session with the shop's signed identity
+// token (data-identity-token, minted by the shop's backend for its logged-in user) or with the
+// anonymous session token this server issued earlier (kept in localStorage). The reply names
+// the sender id and the token to send on every transport; the widget never picks an id itself.
+const KEY = "daogou.session";
 
-function randomId() {
-  if (globalThis.crypto?.randomUUID) return crypto.randomUUID(); // secure contexts only
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+function stored() {
+  try { return localStorage.getItem(KEY); } catch { return null; }
 }
 
-export function senderId(shopUserId) {
-  if (shopUserId && VALID.test(shopUserId)) return shopUserId;
-  try {
-    let id = localStorage.getItem(KEY);
-    if (!id || !VALID.test(id)) {
-      id = `web-${randomId()}`;
-      localStorage.setItem(KEY, id);
-    }
-    return id;
-  } catch {
-    return `web-${randomId()}`; // storage blocked: a per-page id is the best we can do
+function store(token) {
+  try { if (token) localStorage.setItem(KEY, token); else localStorage.removeItem(KEY); } catch { /* blocked */ }
+}
+
+async function ask(sessionUrl, token) {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  const reply = await fetch(sessionUrl, { method: "POST", headers });
+  if (reply.status === 401) return null;
+  if (!reply.ok) throw new Error(`session: HTTP ${reply.status}`);
+  return reply.json();
+}
+
+// -> {sender, verified, token, notice?}
+export async function startSession(sessionUrl, identityToken) {
+  if (identityToken) {
+    const user = await ask(sessionUrl, identityToken);
+    if (user) return user;
   }
+  const notice = identityToken ? "登录信息已过期，当前以游客身份咨询；刷新页面或重新登录后可查询订单。" : undefined;
+  let anonymous = stored() ? await ask(sessionUrl, stored()) : null;
+  if (!anonymous) anonymous = await ask(sessionUrl, null);
+  store(anonymous.token);
+  return { ...anonymous, notice };
 }

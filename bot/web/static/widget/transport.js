@@ -29,8 +29,9 @@ export function normalise(raw) {
 
 export class Connection {
   // handlers: onMessage(msg), onBusy(bool), onMode("socket" | "rest" | "reconnecting")
-  constructor({ sender, restUrl, socket, handlers }) {
-    this.sender = sender;
+  constructor({ sender, token, restUrl, socket, handlers }) {
+    this.sender = sender; // as the server derived it from `token`; never sent as an identity
+    this.token = token;
     this.restUrl = restUrl;
     this.socketConfig = socket; // {url, path} or null
     this.h = handlers;
@@ -56,13 +57,14 @@ export class Connection {
     const socket = io(this.socketConfig.url, {
       path: this.socketConfig.path || "/socket.io",
       transports: ["websocket"], // no cross-origin long-polling (and so no CORS) needed
+      auth: { token: this.token }, // the channel derives the sender id from it
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,
       timeout: 8000,
     });
     this.socket = socket;
     this.setMode("reconnecting");
-    socket.on("connect", () => socket.emit("session_request", { session_id: this.sender }));
+    socket.on("connect", () => socket.emit("session_request", {}));
     socket.on("session_confirm", () => {
       this.ready = true;
       this.everConnected = true;
@@ -112,7 +114,7 @@ export class Connection {
   }
 
   emit(text) {
-    this.socket.emit("user_uttered", { message: text, session_id: this.sender });
+    this.socket.emit("user_uttered", { message: text });
     clearTimeout(this.timeout);
     if (!this.expectReply) return;
     this.timeout = setTimeout(() => {
@@ -134,11 +136,12 @@ export class Connection {
     try {
       const reply = await fetch(this.restUrl, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: this.sender, message: text }),
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.token}` },
+        body: JSON.stringify({ message: text }),
         signal: controller.signal,
       });
       const body = await reply.json();
+      if (reply.status === 401) body.messages = [{ text: body.detail || UNSTABLE }];
       const messages = (Array.isArray(body?.messages) ? body.messages : []).map(normalise).filter(Boolean);
       if (!messages.length && this.expectReply) messages.push({ text: UNSTABLE, local: true });
       messages.forEach((m) => this.h.onMessage(m));

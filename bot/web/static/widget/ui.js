@@ -21,7 +21,7 @@ const STATUS = { socket: "在线", rest: "在线", reconnecting: "连接中…" 
 
 export class Widget {
   constructor(options) {
-    this.o = options; // {sender, apiBase, restUrl, eventsUrl, socket, open, title}
+    this.o = options; // {sender, token, notice, apiBase, restUrl, eventsUrl, socket, open, title}
     this.refs = new References();
     this.entries = [];
     this.busy = false;
@@ -88,9 +88,11 @@ export class Widget {
     parent.appendChild(host);
     this.setOpen(this.o.open);
     this.replay();
+    if (this.o.notice) this.append(notice(this.o.notice), { force: false });
 
     this.connection = new Connection({
       sender: this.o.sender,
+      token: this.o.token,
       restUrl: this.o.restUrl,
       socket: this.o.socket,
       handlers: {
@@ -217,8 +219,8 @@ export class Widget {
   track(productId, event) {
     fetch(this.o.eventsUrl, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ user_id: this.o.sender, product_id: productId, event }),
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.o.token}` },
+      body: JSON.stringify({ product_id: productId, event }),
       keepalive: true,
     }).catch(() => { /* analytics must never disturb the chat */ });
   }
