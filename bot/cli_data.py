@@ -101,13 +101,15 @@ def privacy_forget(user: str = typer.Option(..., "--user"),
     the profile's tracker store); anonymise their orders."""
     import yaml
 
+    from bot.console.nlu_forget import export_scrubber
     from store.privacy import forget_user
 
     if not yes:
         typer.confirm(f"Forget everything about {user}?", abort=True)
     settings = get_settings()
     try:
-        counts = forget_user(settings.db_url, user, settings.tracker_db_url, _nlu_files(nlu_file))
+        counts = forget_user(settings.db_url, user, settings.tracker_db_url,
+                             export_scrubber(_nlu_files(nlu_file)))
     except (ValueError, OSError, yaml.YAMLError) as exc:  # an NLU file we cannot read or rewrite
         typer.echo(f"error: {exc} (the shop database and tracker store were not changed)", err=True)
         raise typer.Exit(1)

@@ -21,9 +21,8 @@ What `forget_user` does with each table (the shop database unless said otherwise
 from __future__ import annotations
 
 import json
-import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -129,71 +128,19 @@ def _anonymise_orders(session: Session, user_id: str) -> tuple[int, int]:
     return orders, logistics
 
 
-# ---------------------------------------------------------------- annotations and their NLU export
-# The NLU YAML helpers are the export's own (bot/console/teach.py), imported late: they pull in
-# FastAPI, which the rest of the data layer does not need.
+# ---------------------------------------------------------------- annotations
+
+# Removes a forgotten shopper's annotations from exported training files (the caller knows
+# where they are and how they are written: bot/console/nlu_forget.py); returns examples removed.
+ExportScrubber = Callable[[Session, Sequence[Annotation]], int]
 
 
-def _example_text(text_: str, entities: list | None) -> str:
-    """The text of the example line `export_annotations` writes for an annotation (markup removed)."""
-    from bot.console.teach import marked_up, plain_text
-
-    return plain_text(marked_up(text_, entities or []))
-
-
-def _exported_latest(rows: Iterable[Annotation], texts: set[str]) -> dict[str, tuple[str, str]]:
-    """For each text in `texts`: (intent, example) of the latest exported annotation of it, as the
-    export wrote it; used to put back another shopper's line with the same words."""
-    from bot.console.teach import marked_up
-
-    latest: dict[str, tuple[str, str]] = {}
-    for a in rows:
-        plain = _example_text(a.text, a.entities)
-        if a.exported_at is not None and plain in texts:
-            latest[plain] = (a.intent, marked_up(a.text, a.entities or []))
-    return latest
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    """Replace the file in one step, so a crash never leaves half a training file."""
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    partial.write_text(content, encoding="utf-8")
-    os.replace(partial, path)
-
-
-def scrub_nlu_file(path: Path, texts: set[str], keep: dict[str, tuple[str, str]]) -> int:
-    """Remove every example of `texts` from an exported NLU file, then put back the `keep` lines
-    (other shoppers' annotations of the same words); returns the examples removed for good.
-
-    The export only ever adds to the file (merge-safe: hand-written examples and other blocks
-    stay), so re-running it would keep the forgotten lines; they are taken out here instead.
-    """
-    from bot.console.teach import nlu_yaml, plain_text, read_nlu
-
-    if not texts or not path.exists():
-        return 0
-    nlu = read_nlu(path)
-    gone = [line for lines in nlu.examples.values() for line in lines if plain_text(line) in texts]
-    if not gone:
-        return 0
-    for lines in nlu.examples.values():
-        lines[:] = [line for line in lines if plain_text(line) not in texts]
-    gone_texts = {plain_text(line) for line in gone}
-    restored = sum(nlu.place(intent, example) for plain, (intent, example) in keep.items()
-                   if plain in gone_texts)
-    _write_atomically(path, nlu_yaml(nlu))
-    return len(gone) - restored
-
-
-def _forget_annotations(session: Session, user_id: str, nlu_files: Sequence[Path]) -> tuple[int, int]:
+def _forget_annotations(session: Session, user_id: str, scrub: ExportScrubber | None) -> tuple[int, int]:
     """Delete the shopper's annotations and their exported examples; returns (annotations, examples).
     The files are scrubbed before the deletion commits, so a failure leaves both to retry."""
     theirs = session.scalars(select(Annotation).where(Annotation.sender_id == user_id)).all()
-    texts = {_example_text(a.text, a.entities) for a in theirs} - {""}
+    examples = scrub(session, theirs) if scrub and theirs else 0
     deleted = session.execute(delete(Annotation).where(Annotation.sender_id == user_id)).rowcount
-    others = session.scalars(select(Annotation).order_by(Annotation.id)).all() if texts else []
-    keep = _exported_latest(others, texts)
-    examples = sum(scrub_nlu_file(Path(path), texts, keep) for path in nlu_files)
     return deleted, examples
 
 
@@ -201,12 +148,12 @@ def _forget_annotations(session: Session, user_id: str, nlu_files: Sequence[Path
 
 
 def forget_user(url: str, user_id: str, tracker_url: str | None = None,
-                nlu_files: Sequence[Path] = ()) -> dict[str, int]:
+                scrub_exports: ExportScrubber | None = None) -> dict[str, int]:
     """Delete or anonymise everything about `user_id` (see the module docstring); returns counts
-    per kind. `nlu_files` are exported annotation files (`shopbot nlu export-annotations`)."""
+    per kind. `scrub_exports` removes their annotations from exported training files."""
     migrate(url)
     with session_scope(url) as session:
-        annotations, examples = _forget_annotations(session, user_id, nlu_files)
+        annotations, examples = _forget_annotations(session, user_id, scrub_exports)
         orders, logistics = _anonymise_orders(session, user_id)
         counts = {
             "interactions": session.execute(delete(Interaction).where(Interaction.user_id == user_id)).rowcount,

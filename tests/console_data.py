@@ -364,7 +364,8 @@ async def handler(request, conversation_id):
 app.add_route(handler, "/conversations/<conversation_id:path>/tracker", methods=["GET"])
 app.add_route(handler, "/conversations/<conversation_id:path>/tracker/events", methods=["POST"], name="events")
 app.router.finalize()
-print(json.dumps([app.router.get(path, method, None)[2]["conversation_id"] for method, path in json.load(sys.stdin)]))
+requests = json.load(sys.stdin)
+print(json.dumps([app.router.get(path, method, None)[2]["conversation_id"] for method, path in requests]))
 """
 
 

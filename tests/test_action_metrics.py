@@ -12,9 +12,17 @@ from tests.conftest import Stack
 pytestmark = pytest.mark.integration
 
 
+def scraper(web) -> dict[str, str]:
+    """Prometheus's credentials for the app's /metrics."""
+    from bot.web.deps import settings_dep
+
+    settings = web.app.dependency_overrides.get(settings_dep, settings_dep)()
+    return {"Authorization": f"Bearer {settings.secret('metrics_token')}"}
+
+
 def sample(web, name: str, **labels: str) -> float:
     """The value of one sample on the web app's /metrics; 0 when it is not there (yet)."""
-    reply = web.get("/metrics")
+    reply = web.get("/metrics", headers=scraper(web))
     assert reply.status_code == 200, reply.text
     for family in text_string_to_metric_families(reply.text):
         for s in family.samples:
@@ -83,7 +91,8 @@ def test_two_workers_metrics_are_summed_and_stale_files_removed(two_worker_actio
     call = {"next_action": "action_search_products", "sender_id": "metrics-workers", "tracker": tracker,
             "domain": {}, "version": "3.6.21"}
     for _ in range(6):  # a new connection each time: either worker may answer
-        reply = httpx.post(stack.settings.action_url, json=call, timeout=120)
+        reply = httpx.post(stack.settings.action_url, json=call, timeout=120,
+                           headers={"X-Daogou-Action-Secret": stack.settings.secret("action_secret")})
         reply.raise_for_status()
         assert any(r.get("custom", {}).get("type") == "products" for r in reply.json()["responses"])
 

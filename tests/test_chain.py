@@ -61,7 +61,7 @@ def test_conversation_survives_a_rasa_restart(stack):
 
 def test_web_page_chat_goes_through_the_real_chain(stack, client_for):
     client = client_for(stack.settings)
-    reply = client.post("/api/chat", json={"sender": "web-shopper", "message": "想买个扫地机器人"})
+    reply = client.post("/api/chat", json={"message": "想买个扫地机器人"})
     assert reply.status_code == 200
     assert {p["category"] for p in _products(reply.json()["messages"])} == {"扫地机器人"}
     health = client.get("/healthz").json()

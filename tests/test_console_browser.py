@@ -108,8 +108,8 @@ def test_a_shopping_conversation_shows_in_analytics_the_list_and_the_transcript(
     sender = f"buyer-{uuid.uuid4().hex[:6]}"
     cards = [m["custom"]["products"] for m in stack.say(sender, "我想买蓝牙耳机")
              if (m.get("custom") or {}).get("type") == "products"][0]
-    httpx.post(f"{stack_web.url}/api/events", json={"user_id": sender, "product_id": cards[0]["id"],
-                                                    "event": "click"}, timeout=10).raise_for_status()
+    httpx.post(f"{stack_web.url}/api/events", json={"product_id": cards[0]["id"], "event": "click"},
+               headers={"Authorization": f"Bearer {stack.token(sender)}"}, timeout=10).raise_for_status()
     assert any("已加入购物车" in (m.get("text") or "") for m in stack.say(sender, "第一个加入购物车"))
     stack.say(sender, "去结算")
     assert any("下单成功" in (m.get("text") or "") for m in stack.say(sender, "确认下单"))

@@ -23,6 +23,7 @@ from store.db import engine_for, migrate, session_scope
 from store.history import SHOWN_DATASET, record_shown
 from store.models import (Annotation, CartItem, Interaction, LogisticsEvent, Order, OrderItem,
                           Product, User)
+from bot.console.nlu_forget import export_scrubber
 from store.privacy import ALIAS_PREFIX, export_user, forget_user
 from tests.conftest import POSTGRES_ADMIN_URL, service_unavailable
 from tests.console_data import action, bot, cards, drop_postgres, replay, session, slot, user
@@ -218,7 +219,7 @@ def test_forget_leaves_no_trace_of_the_shopper_and_keeps_everyone_else(shop, tra
     assert set(holding(before["tracker"])) == {"events"}
     y_before = export_user(url, Y, tracker_url)
 
-    counts = forget_user(url, X, tracker_url, [nlu_file])
+    counts = forget_user(url, X, tracker_url, export_scrubber([nlu_file]))
 
     assert counts == {"interactions": 6, "cart_items": 1, "annotations": 3, "nlu_examples": 2,
                       "orders_anonymised": 2, "logistics_redacted": 4, "profile": 1,
@@ -247,7 +248,7 @@ def test_the_exported_training_file_loses_the_shoppers_lines_only(shop, tracker_
     url, nlu_file = shop
     assert all(said in training_text(nlu_file) for said in X_SAID + Y_SAID)
 
-    forget_user(url, X, tracker_url, [nlu_file])
+    forget_user(url, X, tracker_url, export_scrubber([nlu_file]))
 
     assert not any(marker in training_text(nlu_file) for marker in X_MARKERS)
     nlu = read_nlu(nlu_file)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from core.identity import mint_identity
 from recommender.train import read_manifest
 
 SHOPBOT = [sys.executable, "-m", "bot.cli"]
@@ -27,32 +28,36 @@ def test_chat_events_feed_recommendations_and_incremental_training(shop, client_
     assert shopbot(shop, "recommender", "train").returncode == 0
     client = client_for(shop)
     shopper = "chat-shopper-1"
-    cold = client.get("/api/recommendations", params={"user_id": shopper, "k": 5}).json()["products"]
+    me = {"Authorization": f"Bearer {mint_identity(shop.secret('identity_secret'), shopper, shop.identity_issuer, 600)}"}
+    cold = client.get("/api/recommendations", params={"k": 5}, headers=me).json()["products"]
     assert all(p["reason"] == "本周热销" for p in cold)
     coffee = [p["id"] for p in client.get("/api/recommendations", params={"category": "咖啡", "k": 3}).json()["products"]]
     for item in coffee[:2]:
-        for event in ("click", "add_to_cart"):
-            assert client.post("/api/events", json={"user_id": shopper, "product_id": item,
-                                                    "event": event}).status_code == 201
+        for event in ("view", "click"):
+            assert client.post("/api/events", json={"product_id": item, "event": event},
+                               headers=me).status_code == 201
     # Fresh history counts at once (fold-in), before any retraining.
-    warm = client.get("/api/recommendations", params={"user_id": shopper, "k": 5}).json()["products"]
+    warm = client.get("/api/recommendations", params={"k": 5}, headers=me).json()["products"]
     assert [p["id"] for p in warm] != [p["id"] for p in cold]
     assert any("咖啡" in p["reason"] or p["reason"].startswith("因为你") for p in warm)
+    # Whose list it is comes from the token: a user_id parameter changes nothing.
+    assert client.get("/api/recommendations", params={"k": 5, "user_id": shopper}).json()["products"] == cold
 
     before = read_manifest(shop.cf_dir).interactions
     run = shopbot(shop, "recommender", "train")
     assert run.returncode == 0, run.stderr
     manifest = read_manifest(shop.cf_dir)
     assert manifest.models["als"]["mode"] == "incremental (1 users)"
-    assert manifest.interactions == before + 4  # two clicks and two cart adds
+    assert manifest.interactions == before + 4  # two views and two clicks
     assert f"trained on {manifest.interactions} events" in run.stdout
 
 
 def test_event_api_rejects_bad_events_with_chinese_reasons(shop, client_for):
     client = client_for(shop)
-    unknown = client.post("/api/events", json={"user_id": "x", "product_id": "NOPE", "event": "click"})
+    me = {"Authorization": f"Bearer {mint_identity(shop.secret('identity_secret'), 'x', shop.identity_issuer, 60)}"}
+    unknown = client.post("/api/events", json={"product_id": "NOPE", "event": "click"}, headers=me)
     assert unknown.status_code == 404 and "商品" in unknown.json()["detail"]
-    wrong = client.post("/api/events", json={"user_id": "x", "product_id": "SKU010001", "event": "steal"})
+    wrong = client.post("/api/events", json={"product_id": "SKU010001", "event": "steal"}, headers=me)
     assert wrong.status_code == 422 and "请求格式不正确" in wrong.json()["detail"]
     assert client.get("/api/products/NOPE/complements").status_code == 404
     pairs = client.get("/api/products/SKU010001/complements").json()["products"]

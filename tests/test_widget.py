@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import select
 
@@ -30,6 +30,7 @@ from bot.settings import Settings
 from store.cart import cart_lines
 from store.db import session_scope
 from store.models import Interaction
+from core.identity import mint_identity, verify
 from tests.conftest import free_port, service_unavailable
 
 pytestmark = pytest.mark.integration
@@ -122,7 +123,8 @@ def offline_web(built: Settings, other_shop: OtherShop, tmp_path_factory) -> Ite
     lets the other shop's origin embed the widget (SHOPBOT_WIDGET_ORIGINS)."""
     settings = built.model_copy(update={"rasa_port": free_port(), "action_port": free_port(),
                                         "web_port": free_port()})
-    app = start_web(settings, tmp_path_factory.mktemp("web"), {"SHOPBOT_WIDGET_ORIGINS": other_shop.origin})
+    app = start_web(settings, tmp_path_factory.mktemp("web"), {"SHOPBOT_WIDGET_ORIGINS": other_shop.origin,
+                                                                "SHOPBOT_DEMO_LOGIN": "true"})
     yield app
     app.stop()
 
@@ -193,11 +195,11 @@ def open_shopper(browser):
 
 def fake_relay(page, replies: list[list[dict]]) -> list[dict]:
     """Answer the widget's POST /api/chat with the given bot messages, one list per request;
-    returns the request bodies seen."""
+    returns the request bodies seen, each with the identity it carried as `token`."""
     seen: list[dict] = []
 
     def handle(route) -> None:
-        seen.append(json.loads(route.request.post_data))
+        seen.append({**json.loads(route.request.post_data), "token": bearer(route.request)})
         messages = replies[min(len(seen), len(replies)) - 1]
         route.fulfill(status=200, content_type="application/json",
                       body=json.dumps({"messages": messages}, ensure_ascii=False))
@@ -206,11 +208,21 @@ def fake_relay(page, replies: list[list[dict]]) -> list[dict]:
     return seen
 
 
+def bearer(request) -> str | None:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    return token if scheme == "Bearer" else None
+
+
+def subject(settings: Settings, token: str) -> str:
+    """Whom a token the widget sent names, as the server verifies it."""
+    return verify(settings.secret("identity_secret"), token, settings.identity_issuer).sender_id
+
+
 def capture_events(page) -> list[dict]:
     events: list[dict] = []
 
     def handle(route) -> None:
-        events.append(json.loads(route.request.post_data))
+        events.append({**json.loads(route.request.post_data), "token": bearer(route.request)})
         route.fulfill(status=201, content_type="application/json", body='{"ok": true}')
 
     page.route("**/api/events", handle)
@@ -222,6 +234,10 @@ def cards(*titles: str, ids: tuple[str, ...] = ()) -> list[dict]:
     return [{"id": pid, "title": title, "brand": "华为", "category": "手机", "price": 1999.0,
              "list_price": 2299.0, "color": "黑色", "rating": 4.7, "image": f"/images/{pid}.svg",
              "score": 0.9, "reason": "评分高"} for pid, title in zip(ids, titles)]
+
+
+def shop_token(settings: Settings, user_id: str) -> str:
+    return mint_identity(settings.secret("identity_secret"), user_id, settings.identity_issuer, 600)
 
 
 def no_injected_markup(shopper: Shopper) -> None:
@@ -318,8 +334,10 @@ def test_cards_render_every_field_and_their_buttons_send_references(offline_web,
 
     second.get_by_role("button", name="加入购物车").click()
     shopper.wait_for_bot_text("已加入购物车")
-    assert sent[-1] == {"sender": shopper.sender, "message": "第二个加入购物车"}
-    assert events[-1] == {"user_id": shopper.sender, "product_id": "SKU010002", "event": "click"}
+    assert sent[-1]["message"] == "第二个加入购物车" and "sender" not in sent[-1]
+    assert subject(offline_web.settings, sent[-1]["token"]) == shopper.sender
+    assert {k: v for k, v in events[-1].items() if k != "token"} == {"product_id": "SKU010002", "event": "click"}
+    assert subject(offline_web.settings, events[-1]["token"]) == shopper.sender
 
     shopper.widget(".quick-reply").filter(has_text="去结算").wait_for()
     shopper.widget(".card").nth(1).get_by_role("button", name="详情").click()
@@ -398,7 +416,7 @@ def test_reload_keeps_the_conversation_and_the_identity(offline_web, open_shoppe
                                       {"recipient_id": "x", "custom": {"type": "products",
                                                                        "products": cards("甲", "乙")}}]])
     sender = shopper.sender
-    assert sender.startswith("web-")
+    assert sender.startswith("anon-")  # issued by the server, not made up by the page
     shopper.say("我想买蓝牙耳机")
     shopper.widget(".card").nth(1).wait_for()
     shopper.page.reload()
@@ -408,16 +426,31 @@ def test_reload_keeps_the_conversation_and_the_identity(offline_web, open_shoppe
     assert shopper.widget(".card .add-to-cart").nth(1).is_enabled()
     shopper.widget(".card").nth(1).get_by_role("button", name="加入购物车").click()
     shopper.wait_idle()
-    assert sent[-1] == {"sender": sender, "message": "第二个加入购物车"}
+    assert sent[-1]["message"] == "第二个加入购物车"
+    assert subject(offline_web.settings, sent[-1]["token"]) == sender
 
 
-def test_shop_user_id_from_the_script_tag_is_the_sender(offline_web, open_shopper):
+def test_the_shops_identity_token_on_the_script_tag_makes_the_shopper_that_user(offline_web, open_shopper):
+    # The demo shop logs in as ?user_id= only because offline_web turns SHOPBOT_DEMO_LOGIN on.
     shopper = open_shopper(offline_web.url + "/?user_id=U000123")
     sent = fake_relay(shopper.page, [[{"recipient_id": "x", "text": "你好"}]])
     assert shopper.sender == "U000123"
     shopper.say("你好")
     shopper.wait_for_bot_text("你好")
-    assert sent[0]["sender"] == "U000123"
+    assert subject(offline_web.settings, sent[0]["token"]) == "U000123"
+
+
+def test_an_expired_identity_token_leaves_the_shopper_anonymous_with_a_notice(offline_web, other_shop, open_shopper):
+    expired = jwt.encode({"sub": "U000123", "iss": offline_web.settings.identity_issuer, "exp": 1},
+                         offline_web.settings.secret("identity_secret"), algorithm="HS256")
+    (other_shop.root / "expired.html").write_text(
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
+        f'</head><body><script type="module" src="{offline_web.url}/static/widget/daogou.js" '
+        f'data-identity-token="{expired}" data-transport="rest" data-open="true"></script></body></html>',
+        encoding="utf-8")
+    shopper = open_shopper(f"{other_shop.origin}/expired.html", ignore=("401",))
+    shopper.widget(".notice-text").filter(has_text="登录信息已过期").wait_for()
+    assert shopper.sender.startswith("anon-")
 
 
 def test_one_script_tag_on_another_origin_with_socketio_down_falls_back_to_rest(
@@ -427,7 +460,8 @@ def test_one_script_tag_on_another_origin_with_socketio_down_falls_back_to_rest(
     (other_shop.root / "index.html").write_text(
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
         '</head><body><h1>别家商城</h1>'
-        f'<script type="module" src="{offline_web.url}/static/widget/daogou.js" data-user-id="shop-u1" '
+        f'<script type="module" src="{offline_web.url}/static/widget/daogou.js" '
+        f'data-identity-token="{shop_token(offline_web.settings, "shop-u1")}" '
         f'data-server="http://127.0.0.1:{dead}" data-open="true"></script></body></html>', encoding="utf-8")
     # the failed WebSocket handshake to the dead socket.io server is logged by Chromium itself
     shopper = open_shopper(f"{other_shop.origin}/index.html", ignore=("WebSocket",))
@@ -536,8 +570,9 @@ def test_socketio_unique_sender_per_shopper(stack, stack_web, open_shopper):
     config = httpx.get(f"{stack_web.url}/api/widget/config", timeout=10).json()
     if not config["socketio"]:
         pytest.fail("credentials.yml enables no socket.io channel with session persistence")
-    a = open_shopper(stack_web.url + f"/?user_id=a-{uuid.uuid4().hex[:8]}")
-    b = open_shopper(stack_web.url + f"/?user_id=b-{uuid.uuid4().hex[:8]}")
+    a = open_shopper(stack_web.url + "/")
+    b = open_shopper(stack_web.url + "/")
+    assert a.sender != b.sender
     a.say("我想买蓝牙耳机")
     a.widget(".card").first.wait_for(timeout=REPLY_TIMEOUT_MS)
     a.wait_idle()

@@ -12,7 +12,7 @@ from bot.console.dates import DateError, day_param, day_range, day_start, parse_
 from bot.console.senders import RASA_CANNOT, SENDER, rasa_addressable
 from bot.console.teach import annotation_labels
 from bot.console.templating import render
-from bot.console.tracker import Filters, Transcript, list_conversations, transcript
+from bot.console.tracker import Filters, Summary, Transcript, list_conversations, transcript
 from bot.settings import Settings
 from bot.web.deps import settings_dep
 
@@ -72,24 +72,26 @@ def conversations_api(staff: Staff = Depends(staff_api), filters: Filters = Depe
             "conversations": [asdict(r) for r in rows]}
 
 
+def _list_page(request: Request, staff: Staff, filters: Filters, rows: list[Summary], total: int,
+               error: str = "") -> HTMLResponse:
+    """The list page; with an `error` (a bad date) the filter form and the reason only, as a 422."""
+    page, pages = filters.offset // PAGE_SIZE + 1, max(1, -(-total // PAGE_SIZE))
+    return render(request, "conversations.html", staff, status_code=422 if error else 200, rows=rows,
+                  total=total, page=page, pages=pages, error=error,
+                  prev_url=_page_url(request, page - 1) if page > 1 else "",
+                  next_url=_page_url(request, page + 1) if page < pages else "",
+                  query=request.url.query, params=request.query_params, filters=filters)
+
+
 @router.get("", include_in_schema=False, response_class=HTMLResponse)
 def conversations_page(request: Request, query: ListQuery = Depends(list_query),
                        staff: Staff = Depends(staff_page),
                        settings: Settings = Depends(settings_dep)) -> HTMLResponse:
-    """The list; a bad date shows the filter form again with the reason (422)."""
-    context = {"query": request.url.query, "params": request.query_params, "error": ""}
     try:
         filters = to_filters(query)
     except DateError as exc:
-        return render(request, "conversations.html", staff, status_code=422, rows=[], total=0, page=1,
-                      pages=1, prev_url="", next_url="", filters=Filters(query.handoff, query.fallback),
-                      **{**context, "error": str(exc)})
-    rows, total = list_conversations(settings.tracker_db_url, filters)
-    page, pages = filters.offset // PAGE_SIZE + 1, max(1, -(-total // PAGE_SIZE))
-    return render(request, "conversations.html", staff, rows=rows, total=total, page=page, pages=pages,
-                  prev_url=_page_url(request, page - 1) if page > 1 else "",
-                  next_url=_page_url(request, page + 1) if page < pages else "",
-                  filters=filters, **context)
+        return _list_page(request, staff, Filters(query.handoff, query.fallback), [], 0, str(exc))
+    return _list_page(request, staff, filters, *list_conversations(settings.tracker_db_url, filters))
 
 
 def _transcript_json(t: Transcript) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from fastapi import HTTPException, Query
 
@@ -70,6 +71,6 @@ def unprocessable(exc: DateError) -> HTTPException:
     return HTTPException(422, str(exc))
 
 
-def day_param(name: str):
+def day_param(name: str) -> Any:
     """A `from` / `to` query parameter, kept as the text sent (parse it with `day_range`)."""
     return Query("", alias=name, max_length=MAX_PARAM)
