@@ -56,7 +56,7 @@ class Stack:
         self.settings = settings.model_copy(update={
             "rasa_port": free_port_pair(), "action_port": free_port(), "web_port": free_port(),
             "tracker_db": workdir / "tracker.db", "rasa_token": "test-token",
-            "identity_secret": "test-identity-secret", "action_secret": "test-action-secret", **overrides,
+            "identity_secret": "test-identity-secret-0123456789abcdef", "action_secret": "test-action-secret", **overrides,
         })
         self.env = process_env(self.settings)
         self.logs = workdir

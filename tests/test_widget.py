@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,13 +24,13 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from bot.processes import process_env, web_command, wait_until_up
 from bot.settings import Settings
 from store.cart import cart_lines
 from store.db import session_scope
 from store.models import Interaction
 from core.identity import mint_identity, verify
 from tests.conftest import free_port, service_unavailable
+from tests.web_process import WebApp, start_web
 
 pytestmark = pytest.mark.integration
 
@@ -45,37 +44,6 @@ WIDGET = "#daogou-widget"  # Playwright's CSS engine pierces the widget's open s
 
 
 # ---------------------------------------------------------------- servers and browser
-
-
-@dataclass
-class WebApp:
-    settings: Settings
-    proc: subprocess.Popen
-    url: str
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def start_web(settings: Settings, workdir: Path, extra_env: dict[str, str] | None = None) -> WebApp:
-    """uvicorn serving bot.web.app on settings.web_port, configured by SHOPBOT_* like `shopbot run`."""
-    env = {**process_env(settings), **(extra_env or {})}
-    log = open(workdir / f"web-{settings.web_port}.log", "ab")
-    proc = subprocess.Popen(web_command(settings), env=env, cwd=settings.root, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://{settings.host}:{settings.web_port}"
-    try:
-        wait_until_up(f"{url}/static/widget/daogou.js", 60, proc)
-    except Exception:
-        WebApp(settings, proc, url).stop()
-        raise
-    return WebApp(settings, proc, url)
 
 
 @pytest.fixture(scope="module")

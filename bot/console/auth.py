@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -74,6 +75,12 @@ def console_db(settings: Settings = Depends(settings_dep)) -> Iterator[Session]:
     """`bot.web.deps.db_session` on a database migrated to the console's tables (once per URL)."""
     migrate(settings.db_url)
     yield from db_session(settings)
+
+
+# Console routes take their session as CONSOLE_DB: committed before the response goes out. With
+# FastAPI's default ("request") scope the commit ran after it, so a browser following the login
+# redirect, or a script reading back what it just saved, could arrive before the write.
+CONSOLE_DB: Any = Depends(console_db, scope="function")
 
 
 # ---------------------------------------------------------------- accounts
@@ -150,7 +157,7 @@ def close_session(session: Session, token: str | None) -> None:
         session.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
 
 
-def current_staff(request: Request, session: Session = Depends(console_db)) -> Staff | None:
+def current_staff(request: Request, session: Session = CONSOLE_DB) -> Staff | None:
     """The staff member of this request's cookie, if the session is live and the account active."""
     token = request.cookies.get(COOKIE)
     if not token:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.console.auth import (COOKIE, ROLES, Staff, add_staff, admin_api, admin_page, authenticate,
-                              close_session, console_db, csrf_protect, current_staff, list_staff,
+from bot.console.auth import (CONSOLE_DB, COOKIE, ROLES, Staff, add_staff, admin_api, admin_page,
+                              authenticate, close_session, csrf_protect, current_staff, list_staff,
                               open_session, safe_next, set_active)
 from bot.console.templating import render
 from bot.console.throttle import locked_for, record_failure, too_many
@@ -57,7 +57,7 @@ def _locked(request: Request, settings: Settings, username: str, next: str | Non
 @router.post("/login", include_in_schema=False)
 def login(request: Request, username: str = Form("", max_length=64),
           password: str = Form("", max_length=256), next: str | None = Form(None),
-          session: Session = Depends(console_db), settings: Settings = Depends(settings_dep)) -> Response:
+          session: Session = CONSOLE_DB, settings: Settings = Depends(settings_dep)) -> Response:
     """Check the password; on success a fresh session cookie and a 303 to `next`. Failures are
     counted per account and per IP; once either has used them up, 429 (bot/console/throttle.py)."""
     if (refused := _locked(request, settings, username, next)) is not None:
@@ -79,7 +79,7 @@ def login(request: Request, username: str = Form("", max_length=64),
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(csrf_protect)])
-def logout(request: Request, session: Session = Depends(console_db)) -> RedirectResponse:
+def logout(request: Request, session: Session = CONSOLE_DB) -> RedirectResponse:
     """Delete the session row and the cookie."""
     close_session(session, request.cookies.get(COOKIE))
     response = RedirectResponse("/console/login", status_code=303)
@@ -89,12 +89,12 @@ def logout(request: Request, session: Session = Depends(console_db)) -> Redirect
 
 @router.get("/staff", include_in_schema=False, response_class=HTMLResponse)
 def staff_list(request: Request, staff: Staff = Depends(admin_page), error: str = "",
-               session: Session = Depends(console_db)) -> HTMLResponse:
+               session: Session = CONSOLE_DB) -> HTMLResponse:
     return render(request, "staff.html", staff, users=list_staff(session), roles=ROLES, error=error[:200])
 
 
 @router.get("/api/staff")
-def staff_api_list(staff: Staff = Depends(admin_api), session: Session = Depends(console_db)) -> dict:
+def staff_api_list(staff: Staff = Depends(admin_api), session: Session = CONSOLE_DB) -> dict:
     """Every account as JSON (admins only)."""
     return {"staff": [{"username": u.username, "role": u.role, "active": u.active,
                        "created_at": u.created_at.isoformat()} for u in list_staff(session)]}

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.console.auth import Staff, console_db, csrf_protect, now, staff_api, staff_page
+from bot.console.auth import CONSOLE_DB, Staff, csrf_protect, now, staff_api, staff_page
 from bot.console.domain import intents_and_entities
 from bot.console.templating import render
 from bot.settings import Settings
@@ -158,7 +158,7 @@ def _query(sender_id: str | None, exported: bool | None):
 
 @router.post("/api/annotations", status_code=201, dependencies=[Depends(csrf_protect)])
 def create_annotation(body: AnnotationIn = Depends(annotation_body), staff: Staff = Depends(staff_api),
-                      session: Session = Depends(console_db),
+                      session: Session = CONSOLE_DB,
                       settings: Settings = Depends(settings_dep)) -> dict:
     """Store one correction (the intent and entities the message should have had)."""
     validate(body, *annotation_labels(settings.root))
@@ -174,13 +174,13 @@ def create_annotation(body: AnnotationIn = Depends(annotation_body), staff: Staf
 
 @router.get("/api/annotations")
 def list_annotations(sender_id: str | None = None, exported: bool | None = None,
-                     staff: Staff = Depends(staff_api), session: Session = Depends(console_db)) -> dict:
+                     staff: Staff = Depends(staff_api), session: Session = CONSOLE_DB) -> dict:
     return {"annotations": [as_dict(a) for a in session.scalars(_query(sender_id, exported))]}
 
 
 @router.delete("/api/annotations/{annotation_id}", dependencies=[Depends(csrf_protect)])
 def delete_annotation(annotation_id: int, staff: Staff = Depends(staff_api),
-                      session: Session = Depends(console_db)) -> dict:
+                      session: Session = CONSOLE_DB) -> dict:
     """Forget a correction (one already exported stays in the YAML file until edited out)."""
     if not session.execute(delete(Annotation).where(Annotation.id == annotation_id)).rowcount:
         raise HTTPException(404, "没有这条标注")
@@ -189,7 +189,7 @@ def delete_annotation(annotation_id: int, staff: Staff = Depends(staff_api),
 
 @router.get("/annotations", include_in_schema=False, response_class=HTMLResponse)
 def annotations_page(request: Request, exported: bool | None = None, staff: Staff = Depends(staff_page),
-                     session: Session = Depends(console_db)) -> HTMLResponse:
+                     session: Session = CONSOLE_DB) -> HTMLResponse:
     rows = session.scalars(_query(None, exported)).all()
     return render(request, "annotations.html", staff, annotations=rows, exported=exported,
                   export_path=str(DEFAULT_EXPORT))
