@@ -66,7 +66,8 @@ def main() -> None:
         stack.say("fuzz-warm", "你好")
         before = rss_mb(stack.rasas[0].pid)
         started = time.monotonic()
-        with httpx.Client(timeout=120) as client:
+        internal = {"Authorization": f"Bearer {stack.settings.api_token()}"}
+        with httpx.Client(timeout=120, headers=internal) as client:
             for i, message in enumerate(hostile_messages(n)):
                 reply = client.post(f"{stack.settings.rasa_url}/webhooks/rest/webhook",
                                     json={"sender": f"fuzz-{i % 50}", "message": message})
