@@ -8,6 +8,7 @@ and `sub` = "anon-" + 128 random bits, so a reconnect keeps the conversation.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ ANONYMOUS_PREFIX = "anon-"
 LEEWAY_SECONDS = 10  # clock skew between the shop's backend and this server
 MAX_TOKEN_CHARS = 4096
 MAX_SUBJECT_CHARS = 64  # users.id is String(64)
+# A sender id travels in Rasa's URL paths (the console's takeover), which Rasa never decodes.
+SUBJECT = re.compile(r"^(?=.*[A-Za-z0-9])[A-Za-z0-9_.@+-]{1,64}$")
 INVALID = "身份验证失败：登录信息无效或已过期，请刷新页面或重新登录后再试。"
 
 
@@ -38,6 +41,11 @@ class Shopper:
     verified: bool
 
 
+def valid_subject(user_id: object) -> bool:
+    """A shop user id we can carry everywhere: 1–64 of A–Z a–z 0–9 _ . @ + -."""
+    return isinstance(user_id, str) and bool(SUBJECT.match(user_id))
+
+
 def is_anonymous(sender_id: str) -> bool:
     """Server-issued anonymous ids; the shop's user ids never take this form (mint refuses)."""
     return sender_id.startswith(ANONYMOUS_PREFIX)
@@ -45,9 +53,9 @@ def is_anonymous(sender_id: str) -> bool:
 
 def mint_identity(secret: str, user_id: str, issuer: str, ttl: int) -> str:
     """What a shop's backend does for its logged-in user (also `shopbot identity token`)."""
-    if not user_id or len(user_id) > MAX_SUBJECT_CHARS or is_anonymous(user_id):
-        raise ValueError(f"user id must be 1–{MAX_SUBJECT_CHARS} characters, not starting with "
-                         f"{ANONYMOUS_PREFIX!r}")
+    if not valid_subject(user_id) or is_anonymous(user_id):
+        raise ValueError(f"user id must be 1–{MAX_SUBJECT_CHARS} of A-Z a-z 0-9 _ . @ + -, not starting "
+                         f"with {ANONYMOUS_PREFIX!r}")
     now = int(time.time())
     return jwt.encode({"sub": user_id, "iss": issuer, "iat": now, "exp": now + ttl},
                       secret, algorithm=ALGORITHM)
@@ -72,7 +80,7 @@ def verify(secret: str, token: str, issuer: str) -> Shopper:
     except jwt.PyJWTError as exc:
         raise InvalidIdentity(str(exc)) from None
     subject, token_issuer = claims["sub"], claims["iss"]
-    if not isinstance(subject, str) or not subject or len(subject) > MAX_SUBJECT_CHARS:
+    if not valid_subject(subject):
         raise InvalidIdentity("bad subject")
     if token_issuer == ANONYMOUS_ISSUER and is_anonymous(subject):
         return Shopper(subject, verified=False)

@@ -51,9 +51,10 @@ def test_forged_tokens_are_refused(kind):
         verify(SECRET, forged_tokens(SECRET, ISSUER, "u00042")[kind], ISSUER)
 
 
-def test_the_shop_cannot_mint_an_anonymous_looking_user():
+@pytest.mark.parametrize("user", ["anon-abc", "", "a/b", "用户1", "..", "x" * 65, "a b"])
+def test_the_shop_cannot_mint_an_anonymous_looking_or_unaddressable_user(user):
     with pytest.raises(ValueError):
-        mint_identity(SECRET, "anon-abc", ISSUER, 60)
+        mint_identity(SECRET, user, ISSUER, 60)
 
 
 def test_session_endpoint_derives_the_sender_from_the_token(built, client_for):
@@ -92,16 +93,21 @@ def test_events_from_the_browser_cannot_forge_cart_adds_or_purchases(shop, clien
     for event in ("purchase", "add_to_cart"):
         assert client.post("/api/events", json={"product_id": "SKU010001", "event": event}, headers=me).status_code == 422
     assert client.post("/api/events", json={"product_id": "SKU010001", "event": "click"}).status_code == 401
-    written = client.post("/api/events", json={"user_id": "u00001", "product_id": "SKU010001", "event": "click"},
-                          headers=me)
-    assert written.status_code == 201
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from store.db import session_scope
     from store.models import Interaction
-    with session_scope(shop.db_url) as session:
-        chat = session.scalars(select(Interaction.user_id).where(Interaction.dataset == "chat")).all()
-    assert chat == ["u00007"]  # the token's shopper, not the body's
+
+    def chat_clicks(user: str) -> int:
+        with session_scope(shop.db_url) as session:
+            return session.scalar(select(func.count()).where(Interaction.dataset == "chat",
+                                                             Interaction.user_id == user))
+
+    before = chat_clicks("u00007"), chat_clicks("u00001")
+    written = client.post("/api/events", json={"user_id": "u00001", "product_id": "SKU010001", "event": "click"},
+                          headers=me)
+    assert written.status_code == 201
+    assert (chat_clicks("u00007"), chat_clicks("u00001")) == (before[0] + 1, before[1])  # the token's shopper
 
 
 def test_api_docs_are_off_and_metrics_need_the_scrapers_token(built, client_for):

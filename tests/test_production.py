@@ -8,19 +8,23 @@ the tests that kill processes come last.
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 import uuid
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.orm import Session
 
 from bot.build import build_all
 from bot.settings import Settings
 from store.db import engine_for, ensure_database
 from store.history import SHOWN_DATASET
-from store.models import Interaction
+from store.models import Annotation, Interaction
 from tests.conftest import POSTGRES_ADMIN_URL, Stack, service_unavailable
 
 
@@ -150,6 +154,70 @@ def test_products_shown_in_chat_reach_the_interactions_table_through_the_broker(
     listed = {p["id"] for p in _products(production.say("prod-shown", "我想买保温杯"))}
     assert listed
     assert _wait_for_shown(production.settings, "prod-shown", listed) == listed
+
+
+def _shipped_shopper_with_orders(settings: Settings) -> str:
+    with engine_for(settings.db_url).connect() as conn:
+        return conn.execute(text("SELECT user_id FROM orders GROUP BY user_id ORDER BY count(*) DESC, "
+                                 "user_id LIMIT 1")).scalar_one()
+
+
+def test_production_services_are_internal_and_authenticated(production):
+    settings = production.settings
+    for instance in (0, 1):
+        rest = httpx.post(f"{production.url(instance)}/webhooks/rest/webhook",
+                          json={"sender": "u00001", "message": "我的订单"}, timeout=30)
+        assert rest.status_code == 401
+    for _ in range(4):  # a new connection each time: either action worker may answer
+        assert httpx.post(settings.action_url, json={"next_action": "action_confirm"}, timeout=30).status_code == 401
+    ports = {settings.rasa_port, settings.rasa_port + 1, settings.action_port}
+    listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout
+    bound = {int(port): address for line in listening.splitlines()
+             for address, _, port in [line.split()[3].rpartition(":")] if int(port) in ports}
+    assert set(bound) == ports and all(a not in ("0.0.0.0", "*", "[::]") for a in bound.values()), bound
+
+
+def test_the_production_relay_derives_the_shopper_from_the_token(production, client_for):
+    victim = _shipped_shopper_with_orders(production.settings)
+    web = client_for(production.settings)
+    forged = web.post("/api/chat", json={"sender": victim, "message": "我的订单到哪了"}).json()
+    assert "登录" in _texts(forged["messages"]) and forged["session"]["sender"] != victim
+    mine = web.post("/api/chat", json={"message": "我的订单到哪了"},
+                    headers={"Authorization": f"Bearer {production.token(victim)}"}).json()
+    assert any(b["payload"].startswith("查订单 DD") for m in mine["messages"] for b in m.get("buttons") or [])
+
+
+def _rows_naming(url: str, needle: str) -> dict[str, int]:
+    """Rows of every table, in every column (cast to text), that contain `needle`."""
+    engine = engine_for(url)
+    found = {}
+    with engine.connect() as conn:
+        for table in inspect(engine).get_table_names():
+            columns = [c["name"] for c in inspect(engine).get_columns(table)]
+            where = " OR ".join(f'CAST("{c}" AS TEXT) LIKE :needle' for c in columns)
+            count = conn.execute(text(f'SELECT count(*) FROM "{table}" WHERE {where}'),
+                                 {"needle": f"%{needle}%"}).scalar_one()
+            if count:
+                found[table] = count
+    return found
+
+
+def test_privacy_forget_leaves_no_row_naming_the_shopper_in_either_database(production, tmp_path):
+    settings = production.settings
+    user = _shipped_shopper_with_orders(settings)
+    listed = {p["id"] for p in _products(production.say(user, "我想买保温杯"))}
+    production.say(user, "第一个加入购物车")
+    assert _wait_for_shown(settings, user, listed) == listed  # the consumer has written them
+    with Session(engine_for(settings.db_url)) as session, session.begin():
+        session.add(Annotation(sender_id=user, text="我想买保温杯", intent="search_product",
+                               staff="tester", created_at=datetime.now(timezone.utc)))
+    assert _rows_naming(settings.db_url, user) and _rows_naming(settings.tracker_db_url, user)
+    forgot = subprocess.run([sys.executable, "-m", "bot.cli", "privacy", "forget", "--user", user, "--yes",
+                             "--nlu-file", str(tmp_path / "annotations.yml")],
+                            env=production.env, cwd=settings.root, capture_output=True, text=True, timeout=120)
+    assert forgot.returncode == 0, forgot.stderr
+    assert _rows_naming(settings.db_url, user) == {}
+    assert _rows_naming(settings.tracker_db_url, user) == {}
 
 
 def _drop_connections(settings: Settings) -> int:
