@@ -15,14 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from bot.console.auth import add_staff
 from bot.console.tracker import _engine
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from store.db import migrate, session_scope
 from store.models import Interaction, Order
-from tests.conftest import POSTGRES_ADMIN_URL, service_unavailable
+from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database
 
 RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
 SHOP_TIME = timezone(timedelta(hours=8))
@@ -200,15 +199,7 @@ def sqlite_tracker_db(workdir: Path) -> str:
 def postgres_tracker(workdir: Path, convs: list[dict] | None = None) -> tuple[str, str]:
     """A fresh PostgreSQL database written by Rasa (`conversations()` unless told otherwise):
     (psycopg URL for us, its name to drop)."""
-    name = f"daogou_tracker_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        service_unavailable(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
-    finally:
-        admin.dispose()
+    name = create_postgres_database("daogou_tracker")
     url = make_url(POSTGRES_ADMIN_URL).set(database=name)
     replay({"dialect": "postgresql", "host": url.host, "port": url.port or 5432, "db": name,
             "username": url.username, "password": url.password}, convs or conversations(), workdir)

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import MetaData, Table, create_engine, inspect, select, text
+from sqlalchemy import MetaData, Table, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from bot.console.teach import export_annotations, plain_text, read_nlu
 from store.db import engine_for, migrate, session_scope
@@ -25,7 +23,7 @@ from store.models import (Annotation, CartItem, Interaction, LogisticsEvent, Ord
                           Product, User)
 from bot.console.nlu_forget import export_scrubber
 from store.privacy import ALIAS_PREFIX, export_user, forget_user
-from tests.conftest import POSTGRES_ADMIN_URL, service_unavailable
+from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database
 from tests.console_data import action, bot, cards, drop_postgres, replay, session, slot, user
 
 X, Y = "lin-xiaohong-7731", "zhao-daming-2468"
@@ -114,20 +112,6 @@ def populate(url: str, nlu_file: Path) -> None:
 # ---------------------------------------------------------------- the tracker store (a second database)
 
 
-def _fresh_postgres_database() -> str:
-    """A new empty PostgreSQL database beside the shop's, created the way the `db_url` fixture does."""
-    name = f"daogou_tracker_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        service_unavailable(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
-    finally:
-        admin.dispose()
-    return name
-
-
 @pytest.fixture
 def tracker_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     """Rasa's SQLTrackerStore holding both conversations, on the same kind of database as `db_url`."""
@@ -137,7 +121,7 @@ def tracker_url(db_url: str, tmp_path: Path) -> Iterator[str]:
         replay({"dialect": "sqlite", "db": str(path)}, convs, tmp_path)
         yield f"sqlite:///{path}"
         return
-    name = _fresh_postgres_database()
+    name = create_postgres_database("daogou_tracker")
     server = make_url(POSTGRES_ADMIN_URL)
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
