@@ -25,7 +25,6 @@ def process_env(settings: Settings) -> dict[str, str]:
         # Secrets reach children only through the environment (never argv: any process list shows it).
         "SHOPBOT_RASA_TOKEN": settings.api_token(),
         "SHOPBOT_IDENTITY_SECRET": settings.secret("identity_secret"),
-        "SHOPBOT_ACTION_SECRET": settings.secret("action_secret"),
         "SHOPBOT_METRICS_TOKEN": settings.secret("metrics_token"),
         "SHOPBOT_PRIVACY_KEY": settings.secret("privacy_key"),
         "SANIC_HOST": settings.internal_host,  # rasa_sdk binds this (else 0.0.0.0)

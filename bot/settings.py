@@ -211,6 +211,7 @@ class Settings(BaseSettings):
         env = {
             "SHOPBOT_TRACKER_DB": str(self.path(self.tracker_db)),
             "SHOPBOT_ACTION_URL": self.action_url,
+            "SHOPBOT_ACTION_SECRET": self.secret("action_secret"),  # sent as X-Daogou-Action-Secret
             "SHOPBOT_SHOP_ORIGINS": ",".join(self.shop_origins),  # rasa_channels/socketio.py
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         }

@@ -38,7 +38,8 @@ export async function mount(overrides = {}) {
   if (window.__daogouWidget) return window.__daogouWidget;
   const data = { ...(ownScript()?.dataset || {}), ...overrides };
   const apiBase = new URL(data.api || "../../", data.api ? document.baseURI : SELF).href;
-  const who = await startSession(new URL("api/session", apiBase).href, data.identityToken);
+  const who = await startSession(new URL("api/session", apiBase).href, data.identityToken)
+    .catch(() => ({ sender: "", token: "", notice: "导购助手暂时连接不上，请稍后刷新页面再试。" }));
   const widget = new Widget({
     sender: who.sender,
     token: who.token,
