@@ -4,12 +4,12 @@ secret Rasa sends (endpoints*.yml) and a JSON body. Prometheus multiprocess metr
 <var>/metrics/actions (read by the web app's /metrics)."""
 from __future__ import annotations
 
-import hmac
 import os
 import sys
 from typing import Any
 
 from bot.settings import get_settings
+from core.credentials import matches
 
 SECRET_HEADER = "x-daogou-action-secret"
 
@@ -22,8 +22,7 @@ def guard(app: Any, secret: str) -> Any:
     async def internal_only(request: Any) -> Any:
         if request.path == "/health":
             return None
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret.encode()):
+        if not matches(request.headers.get(SECRET_HEADER), secret):
             return response.json({"error": "unauthorized"}, status=401)
         if request.method == "POST" and request.content_type.split(";")[0].strip() != "application/json":
             return response.json({"error": "the body must be application/json"}, status=415)

@@ -3,10 +3,10 @@
 Configured from the SHOPBOT_* variables `shopbot run` exports (bot/processes.py)."""
 from __future__ import annotations
 
-import hmac
 import os
 from dataclasses import dataclass, field
 
+from core.credentials import bearer, matches
 from core.identity import InvalidIdentity, Shopper, mint_anonymous, verify
 from core.limits import DEFAULT_MAX_CHARS, EMPTY, SLOW_DOWN, MovingWindow, address_set, too_long
 
@@ -54,9 +54,7 @@ class Gate:
 
     def internal_caller(self, authorization: str | None) -> bool:
         """True for `Authorization: Bearer <SHOPBOT_RASA_TOKEN>` (the web relay, tests, scripts)."""
-        scheme, _, token = (authorization or "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
-                                                                  self.internal_token.encode())
+        return matches(bearer(authorization), self.internal_token)
 
     def refusal(self, text: object) -> str | None:
         """A polite answer instead of NLU for a message that is empty, too long or not text."""

@@ -28,6 +28,7 @@ from bot.settings import Settings
 from store.cart import cart_lines
 from store.db import session_scope
 from store.models import Interaction
+from core.credentials import bearer
 from core.identity import mint_identity, verify
 from tests.conftest import free_port, service_unavailable
 from tests.web_process import WebApp, start_web
@@ -167,18 +168,13 @@ def fake_relay(page, replies: list[list[dict]]) -> list[dict]:
     seen: list[dict] = []
 
     def handle(route) -> None:
-        seen.append({**json.loads(route.request.post_data), "token": bearer(route.request)})
+        seen.append({**json.loads(route.request.post_data), "token": bearer(route.request.headers.get("authorization"))})
         messages = replies[min(len(seen), len(replies)) - 1]
         route.fulfill(status=200, content_type="application/json",
                       body=json.dumps({"messages": messages}, ensure_ascii=False))
 
     page.route("**/api/chat", handle)
     return seen
-
-
-def bearer(request) -> str | None:
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    return token if scheme == "Bearer" else None
 
 
 def subject(settings: Settings, token: str) -> str:
@@ -190,7 +186,7 @@ def capture_events(page) -> list[dict]:
     events: list[dict] = []
 
     def handle(route) -> None:
-        events.append({**json.loads(route.request.post_data), "token": bearer(route.request)})
+        events.append({**json.loads(route.request.post_data), "token": bearer(route.request.headers.get("authorization"))})
         route.fulfill(status=201, content_type="application/json", body='{"ok": true}')
 
     page.route("**/api/events", handle)

@@ -9,14 +9,14 @@ from fastapi import Depends, HTTPException, Request
 
 from bot.settings import Settings
 from bot.web.deps import settings_dep
+from core.credentials import bearer
 from core.identity import INVALID, InvalidIdentity, Shopper, mint_anonymous, verify
 
 LOGIN_REQUIRED = "请先开始对话（缺少会话凭证），刷新页面后再试。"
 
 
 def bearer_token(request: Request) -> str | None:
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return bearer(request.headers.get("authorization"))
 
 
 def optional_shopper(request: Request, settings: Settings = Depends(settings_dep)) -> Shopper | None:

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from bot.console.tracker import events, handoff_flagged, is_fallback, tracker_engine
 from bot.settings import Settings, get_settings
 from bot.web.deps import settings_dep
+from core.credentials import bearer, matches
 
 REGISTRY = CollectorRegistry()
 HTTP_SECONDS = Histogram("daogou_http_request_seconds", "Web app request latency",
@@ -102,9 +103,7 @@ def pseudonym(settings: Settings, sender: str | None) -> str | None:
 
 def _scraper(request: Request, settings: Settings = Depends(settings_dep)) -> None:
     """Prometheus authenticates with `Authorization: Bearer <SHOPBOT_METRICS_TOKEN>`."""
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-            token.strip().encode(), settings.secret("metrics_token").encode()):
+    if not matches(bearer(request.headers.get("authorization")), settings.secret("metrics_token")):
         raise HTTPException(401, "需要监控令牌（Authorization: Bearer <SHOPBOT_METRICS_TOKEN>）",
                             headers={"WWW-Authenticate": "Bearer"})
 
