@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -179,20 +180,7 @@ class Settings(BaseSettings):
 
     def secret(self, name: str) -> str:
         """A secret setting: its SHOPBOT_* value, else generated once into var/<name> (mode 600)."""
-        configured = getattr(self, name)
-        if configured:
-            return configured
-        secret_file = self.var / name
-        if not secret_file.exists():
-            secret_file.parent.mkdir(parents=True, exist_ok=True)
-            try:  # created 0600 from the start, never readable by others even for a moment
-                fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first
-                pass
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_urlsafe(32))
-        return secret_file.read_text().strip()
+        return getattr(self, name) or stored_secret(self.var / name)
 
     def api_token(self) -> str:
         """Rasa's HTTP API token (also guards Rasa's REST channel): never in argv or git."""
@@ -233,6 +221,26 @@ class Settings(BaseSettings):
                 "SHOPBOT_BROKER_QUEUE": self.broker_queue,
             })
         return env
+
+
+@lru_cache(maxsize=64)
+def stored_secret(path: Path) -> str:
+    """The secret kept in `path`, created (0600 from the start) on first use. Read once per
+    process: requests check tokens against it, and rotating a secret means a restart anyway."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+    for _ in range(50):  # another process may have created the file and not written it yet
+        if value := path.read_text().strip():
+            return value
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it to have a new secret generated")
 
 
 @lru_cache
