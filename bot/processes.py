@@ -27,7 +27,6 @@ def process_env(settings: Settings) -> dict[str, str]:
         "SHOPBOT_IDENTITY_SECRET": settings.secret("identity_secret"),
         "SHOPBOT_METRICS_TOKEN": settings.secret("metrics_token"),
         "SHOPBOT_PRIVACY_KEY": settings.secret("privacy_key"),
-        "SANIC_HOST": settings.internal_host,  # rasa_sdk binds this (else 0.0.0.0)
         "SHOPBOT_DATABASE_URL": settings.db_url,
         "SHOPBOT_TRACKER_URL": settings.tracker_db_url,
         "ACTION_SERVER_SANIC_WORKERS": str(settings.action_worker_count),

@@ -17,6 +17,8 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from core.limits import DEFAULT_MAX_CHARS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,7 +79,7 @@ class Settings(BaseSettings):
     privacy_key: str = ""  # HMAC key for pseudonymous sender ids in logs
     internal_host: str = "127.0.0.1"  # interface of the internal action server
     trusted_proxies: str = ""  # comma-separated proxy IPs whose X-Forwarded-For is believed
-    max_message_chars: int = 1000  # longer chat messages get a polite answer, no NLU work
+    max_message_chars: int = DEFAULT_MAX_CHARS  # longer chat messages get a polite answer, no NLU work
     rate_limit_connection: str = "30/minute"  # messages per socket.io connection
     api_docs: bool = False  # serve /docs and /openapi.json (development only)
     demo_login: bool = False  # demo shop: `/?user_id=U` logs in as U (development and tests only)

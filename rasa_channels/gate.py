@@ -4,7 +4,7 @@ Configured from the SHOPBOT_* variables `shopbot run` exports (bot/processes.py)
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from core.credentials import bearer, matches
 from core.identity import InvalidIdentity, Shopper, mint_anonymous, verify
@@ -24,13 +24,13 @@ class Gate:
     identity_secret: str
     issuer: str
     internal_token: str
-    anonymous_ttl: int = 30 * 24 * 3600
-    max_chars: int = DEFAULT_MAX_CHARS
-    trusted_proxies: set[str] = field(default_factory=set)
-    per_sender: MovingWindow = field(default_factory=lambda: MovingWindow("20/minute"))
-    per_ip: MovingWindow = field(default_factory=lambda: MovingWindow("120/minute"))
-    per_connection: MovingWindow = field(default_factory=lambda: MovingWindow("30/minute"))
-    connects_per_ip: MovingWindow = field(default_factory=lambda: MovingWindow("120/minute"))
+    anonymous_ttl: int
+    max_chars: int
+    trusted_proxies: set[str]
+    per_sender: MovingWindow
+    per_ip: MovingWindow
+    per_connection: MovingWindow
+    connects_per_ip: MovingWindow
 
     @classmethod
     def from_env(cls) -> "Gate":

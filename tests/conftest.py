@@ -117,17 +117,20 @@ class Stack:
         return reply.json()
 
     def token(self, user_id: str, ttl: int = 600) -> str:
-        """What the shop's backend hands the widget for its logged-in user."""
-        from core.identity import mint_identity
-
-        return mint_identity(self.settings.secret("identity_secret"), user_id,
-                             self.settings.identity_issuer, ttl)
+        return shop_token(self.settings, user_id, ttl)
 
     def tracker(self, sender: str, instance: int = 0) -> dict:
         reply = httpx.get(f"{self.url(instance)}/conversations/{sender}/tracker",
                           params={"token": "test-token"}, timeout=30)
         reply.raise_for_status()
         return reply.json()
+
+
+def shop_token(settings: Settings, user_id: str, ttl: int = 600) -> str:
+    """What the shop's backend hands the widget for its logged-in user."""
+    from core.identity import mint_identity
+
+    return mint_identity(settings.secret("identity_secret"), user_id, settings.identity_issuer, ttl)
 
 
 def free_port_pair() -> int:

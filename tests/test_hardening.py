@@ -10,8 +10,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from bot.web.app import app
-from core.identity import mint_identity
-from tests.conftest import free_port
+from tests.conftest import free_port, shop_token
 
 HOSTILE_BODIES = ['{"sender": "s1"', "[]", "null", '"text"', "12", '{"sender": 1, "message": {}}',
                   '{"user_id": ["x"], "product_id": {"a": 1}, "event": 3}', "\x00\x01\x02",
@@ -74,7 +73,7 @@ def test_chat_is_rate_limited_per_sender_and_per_ip(built, client_for):
     settings = built.model_copy(update={"rasa_port": free_port(), "rate_limit_sender": "3/minute",
                                         "rate_limit_ip": "5/minute", "rate_limit_storage": f"memory://{uuid.uuid4().hex}"})
     client = client_for(settings)
-    token = lambda user: mint_identity(settings.secret("identity_secret"), user, settings.identity_issuer, 60)
+    token = lambda user: shop_token(settings, user, 60)
     say = lambda user: client.post("/api/chat", json={"message": "你好"},
                                    headers={"Authorization": f"Bearer {token(user)}"})
     assert [say("fast").status_code for _ in range(3)] == [200, 200, 200]

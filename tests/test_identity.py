@@ -14,7 +14,7 @@ import pytest
 
 from core.identity import (ANONYMOUS_ISSUER, InvalidIdentity, mint_anonymous, mint_identity, verify)
 from core.limits import MovingWindow, client_ip, parse_rate
-from tests.conftest import free_port
+from tests.conftest import free_port, shop_token
 
 SECRET, ISSUER = "s" * 32, "shop"
 
@@ -125,6 +125,9 @@ def test_the_demo_login_is_off_unless_asked_for(built, client_for):
     demo = client_for(built.model_copy(update={"demo_login": True})).get("/?user_id=u00007").text
     token = demo.split('data-identity-token="')[1].split('"')[0]
     assert verify(built.secret("identity_secret"), token, built.identity_issuer).sender_id == "u00007"
+    for unusable in ("anon-u00007", "用户7"):  # never a shop's user id: the page stays anonymous
+        reply = client_for(built.model_copy(update={"demo_login": True})).get("/", params={"user_id": unusable})
+        assert reply.status_code == 200 and "data-identity-token" not in reply.text
 
 
 def test_access_log_names_no_shopper(built, client_for, caplog):
@@ -181,6 +184,3 @@ def test_no_secret_is_passed_on_a_command_line(built):
     for name, argv in commands(built).items():
         assert not any(s in " ".join(argv) for s in secrets), name
 
-
-def shop_token(settings, user: str) -> str:
-    return mint_identity(settings.secret("identity_secret"), user, settings.identity_issuer, 600)

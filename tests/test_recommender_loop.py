@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from core.identity import mint_identity
+from tests.conftest import shop_token
 from recommender.train import read_manifest
 
 SHOPBOT = [sys.executable, "-m", "bot.cli"]
@@ -28,7 +28,7 @@ def test_chat_events_feed_recommendations_and_incremental_training(shop, client_
     assert shopbot(shop, "recommender", "train").returncode == 0
     client = client_for(shop)
     shopper = "chat-shopper-1"
-    me = {"Authorization": f"Bearer {mint_identity(shop.secret('identity_secret'), shopper, shop.identity_issuer, 600)}"}
+    me = {"Authorization": f"Bearer {shop_token(shop, shopper)}"}
     cold = client.get("/api/recommendations", params={"k": 5}, headers=me).json()["products"]
     assert all(p["reason"] == "本周热销" for p in cold)
     coffee = [p["id"] for p in client.get("/api/recommendations", params={"category": "咖啡", "k": 3}).json()["products"]]
@@ -54,7 +54,7 @@ def test_chat_events_feed_recommendations_and_incremental_training(shop, client_
 
 def test_event_api_rejects_bad_events_with_chinese_reasons(shop, client_for):
     client = client_for(shop)
-    me = {"Authorization": f"Bearer {mint_identity(shop.secret('identity_secret'), 'x', shop.identity_issuer, 60)}"}
+    me = {"Authorization": f"Bearer {shop_token(shop, 'x', 60)}"}
     unknown = client.post("/api/events", json={"product_id": "NOPE", "event": "click"}, headers=me)
     assert unknown.status_code == 404 and "商品" in unknown.json()["detail"]
     wrong = client.post("/api/events", json={"product_id": "SKU010001", "event": "steal"}, headers=me)

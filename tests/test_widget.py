@@ -29,8 +29,8 @@ from store.cart import cart_lines
 from store.db import session_scope
 from store.models import Interaction
 from core.credentials import bearer
-from core.identity import mint_identity, verify
-from tests.conftest import free_port, service_unavailable
+from core.identity import verify
+from tests.conftest import free_port, service_unavailable, shop_token
 from tests.web_process import WebApp, start_web
 
 pytestmark = pytest.mark.integration
@@ -198,10 +198,6 @@ def cards(*titles: str, ids: tuple[str, ...] = ()) -> list[dict]:
     return [{"id": pid, "title": title, "brand": "华为", "category": "手机", "price": 1999.0,
              "list_price": 2299.0, "color": "黑色", "rating": 4.7, "image": f"/images/{pid}.svg",
              "score": 0.9, "reason": "评分高"} for pid, title in zip(ids, titles)]
-
-
-def shop_token(settings: Settings, user_id: str) -> str:
-    return mint_identity(settings.secret("identity_secret"), user_id, settings.identity_issuer, 600)
 
 
 def no_injected_markup(shopper: Shopper) -> None:

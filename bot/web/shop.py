@@ -54,8 +54,11 @@ def _identity_token(settings: Settings, user_id: str | None) -> str | None:
     logged-in user. Off by default: then the page is always anonymous."""
     if not (settings.demo_login and user_id):
         return None
-    return mint_identity(settings.secret("identity_secret"), user_id, settings.identity_issuer,
-                         settings.identity_ttl)
+    try:
+        return mint_identity(settings.secret("identity_secret"), user_id, settings.identity_issuer,
+                             settings.identity_ttl)
+    except ValueError:  # not a user id a shop could have (core.identity.valid_subject)
+        return None
 
 
 def _script_tag(settings: Settings, user_id: str | None) -> str:

@@ -1,5 +1,5 @@
-// How messages reach Rasa: its socket.io channel (session persistence: the session id is
-// the sender id, so the conversation survives reconnects), else the web app's REST relay
+// How messages reach Rasa: its socket.io channel (the connection's token names the sender, so
+// the conversation survives reconnects), else the web app's REST relay
 // POST /api/chat. Both deliver bot messages in one normalised shape:
 //   { text?, buttons?: [{title, payload}], custom?, image? }
 
@@ -29,9 +29,8 @@ export function normalise(raw) {
 
 export class Connection {
   // handlers: onMessage(msg), onBusy(bool), onMode("socket" | "rest" | "reconnecting")
-  constructor({ sender, token, restUrl, socket, handlers }) {
-    this.sender = sender; // as the server derived it from `token`; never sent as an identity
-    this.token = token;
+  constructor({ token, restUrl, socket, handlers }) {
+    this.token = token; // the server derives the sender id from it
     this.restUrl = restUrl;
     this.socketConfig = socket; // {url, path} or null
     this.h = handlers;

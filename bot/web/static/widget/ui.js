@@ -91,7 +91,6 @@ export class Widget {
     if (this.o.notice) this.append(notice(this.o.notice), { force: false });
 
     this.connection = new Connection({
-      sender: this.o.sender,
       token: this.o.token,
       restUrl: this.o.restUrl,
       socket: this.o.socket,
