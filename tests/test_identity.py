@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+import uuid
 
 import jwt
 import pytest
@@ -69,6 +70,12 @@ def test_session_endpoint_derives_the_sender_from_the_token(built, client_for):
         refused = client.post("/api/session", headers={"Authorization": f"Bearer {token}"})
         assert refused.status_code == 401, kind
         assert "身份验证失败" in refused.json()["detail"] and "u00007" not in refused.text
+
+
+def test_sessions_are_rate_limited_per_ip(built, client_for):
+    client = client_for(built.model_copy(update={"rate_limit_ip": "3/minute",
+                                                 "rate_limit_storage": f"memory://{uuid.uuid4().hex}"}))
+    assert [client.post("/api/session").status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
 def test_the_relay_ignores_a_body_sender_and_refuses_forged_tokens(built, client_for):

@@ -64,7 +64,12 @@ async def _ask_rasa(settings: Settings, sender: str, text: str):
 @router.post("/session")
 def session(request: Request, found: Shopper | None = Depends(optional_shopper),
             settings: Settings = Depends(settings_dep)) -> dict:
-    """The widget's first call: who this shopper is and the token to send on every transport."""
+    """The widget's first call: who this shopper is and the token to send on every transport.
+    Limited per IP like the chat, so a script cannot mint sessions without end."""
+    try:
+        ratelimit.check(settings, request)
+    except ratelimit.RateLimited as limited:
+        return JSONResponse({"detail": SLOW_DOWN}, status_code=429, headers=limited.headers)
     return session_for(settings, found, bearer_token(request))
 
 
