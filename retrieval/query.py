@@ -235,6 +235,8 @@ class QueryParser:
             family = match.group(1)
             if any(family in c for c in query.colors + query.excluded_colors):
                 continue
+            if any(start <= match.start() < end for start, end, _, _ in entities):
+                continue  # part of another word: "小米的" is a brand, not 米色
             negated = self._negated(text, match.start(), "COLOR", entities, consumed)
             (query.excluded_colors if negated else query.colors).append(family)
         query.gender = next((g for g, words in GENDER_WORDS.items()

@@ -100,6 +100,12 @@ def test_mixed_english_brand_alias(parser):
     assert q.brands == ["苹果"]
 
 
+def test_a_brand_ending_in_a_colour_character_is_not_a_colour(parser):
+    """"小米的" is the brand 小米, not 米色."""
+    q = parser.parse("不要苹果的，要小米的手机")
+    assert q.brands == ["小米"] and q.colors == []
+
+
 def test_adjective_is_not_a_brand(parser):
     assert parser.parse("很美的连衣裙").brands == []
     assert parser.parse("美的空调").brands == ["美的"]
