@@ -33,12 +33,13 @@ def process_env(settings: Settings) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })
-    # Several Rasa instances: one math thread per serving process (overridable). Each spreading
-    # TensorFlow and the e5 engine over every core, they spun against each other — two instances
-    # answered 2.8 turns/s instead of 14 (docs/production.md). One instance keeps the defaults.
-    if settings.rasa_count > 1:
-        for var in SINGLE_THREAD_VARS:
-            env.setdefault(var, "1")
+    # One math thread per serving process (overridable): concurrency comes from requests and
+    # processes. The e5 engine's OpenMP threads spin while they wait; on 2 cores shared with
+    # the action server one query cost 480 ms of CPU with 2 threads and 24 ms with 1, and two
+    # Rasa instances answered 2.8 turns/s instead of 14 (README "Serving cost"). Training
+    # (`rasa train`, shopbot setup) runs alone and keeps every core.
+    for var in SINGLE_THREAD_VARS:
+        env.setdefault(var, "1")
     return env
 
 

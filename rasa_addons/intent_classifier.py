@@ -146,7 +146,8 @@ class TfidfE5IntentClassifier(IntentClassifier, GraphComponent):
              execution_context: ExecutionContext, **kwargs: Any) -> TfidfE5IntentClassifier:
         try:
             with model_storage.read_from(resource) as folder:
-                vectorizer, model, responses = joblib.load(folder / MODEL_FILE)
+                vectorizer, model, *rest = joblib.load(folder / MODEL_FILE)
+                responses = rest[0] if rest else {}  # models trained before FAQ answers moved here
         except (ValueError, FileNotFoundError):
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, vectorizer, model, responses)
