@@ -1,12 +1,15 @@
-"""Where does Rasa 3.6's ~65 s start-up go? Starts `rasa run --debug` on the built model and
-prints the time of each phase, from process start until the server answers.
+"""Where does Rasa's start-up go? Starts `rasa run --debug` on the built model (or the
+folder/archive given) and prints the time of each phase, from process start until the
+server answers.
 
-Usage: .venv/bin/python bench/rasa_startup.py
+Usage: .venv/bin/python bench/rasa_startup.py [--model=PATH]
 """
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -25,8 +28,14 @@ NODE_LOAD = re.compile(r"Node '([^']+)' loading '(\w+)\.load'")
 
 
 def main() -> None:
-    settings = get_settings().model_copy(update={"rasa_port": 5999, "rasa_token": "bench",
-                                                 "tracker_db": Path(tempfile.mkdtemp()) / "t.db"})
+    update = {"rasa_port": 5999, "rasa_token": "bench", "tracker_db": Path(tempfile.mkdtemp()) / "t.db"}
+    model = next((Path(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--model=")), None)
+    if model is not None and model.is_file():
+        update["models_dir"] = Path(tempfile.mkdtemp())
+        shutil.copy(model, update["models_dir"] / model.name)
+    elif model is not None:
+        update["models_dir"] = model
+    settings = get_settings().model_copy(update=update)
     argv = rasa_command(settings) + ["--debug"]
     started = time.monotonic()
     proc = subprocess.Popen(argv, env=process_env(settings), cwd=settings.root,

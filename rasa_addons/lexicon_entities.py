@@ -28,18 +28,23 @@ CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 
              "六": 6, "七": 7, "八": 8, "九": 9}
 CN = "一二两三四五六七八九十"
 UNIT = "个款件台部条双种只项盒瓶箱份套袋包支本罐"
-# (entity, pattern, group holding the number): ordinals first, so "第二个" is never "二个".
-# Spans are whole matches; lookarounds keep the annotated span where it is only the digit.
-PATTERNS: list[tuple[str, re.Pattern, int]] = [
-    ("ordinal", re.compile(rf"第\s*([{CN}]+|\d+)\s*[{UNIT}]?"), 1),
-    ("ordinal", re.compile(r"(头)一[个款件台部]"), 1),
-    ("ordinal", re.compile(r"(最后|上)(?:一|那)?[个款件台部]"), 1),
-    ("ordinal", re.compile(r"(?<![\d.])([1-9])(?=\s*(?:和|跟|与|、|vs|VS)\s*[1-9](?![\d.]))"), 1),
-    ("ordinal", re.compile(r"(?<=[和跟与、])\s*([1-9])(?![\d.万千百十])"), 1),
-    # Digits are annotated without their measure word ("买[2]个"), numerals with it ("[两个]").
-    ("quantity", re.compile(rf"(?<![\d.第])(\d{{1,2}})(?=\s*[{UNIT}])"), 1),
-    ("quantity", re.compile(rf"(?<![第{CN}])([{CN}]{{1,3}})[{UNIT}]|(俩|仨)"), 0),
+# (entity, pattern, group holding the number, group that is the entity's span): ordinals
+# first, so "第二个" is never "二个". A quantity is a number right after a verb of buying
+# ("买两个", "来俩", "加入购物车3件"): "这两个哪个好" names no quantity. Digits are annotated
+# without their measure word ("买[2]个"), numerals with it ("来[两个]").
+VERB = r"(?:买|来|要|加|拿|拍|各|数量|购物车)\s*"
+PATTERNS: list[tuple[str, re.Pattern, int, int]] = [
+    ("ordinal", re.compile(rf"第\s*([{CN}]+|\d+)\s*[{UNIT}]?"), 1, 0),
+    ("ordinal", re.compile(r"(头)一[个款件台部]"), 1, 0),
+    ("ordinal", re.compile(r"(最后|上)(?:一|那)?[个款件台部]"), 1, 0),
+    ("ordinal", re.compile(r"(?<![\d.])([1-9])(?=\s*(?:和|跟|与|、|vs|VS)\s*[1-9](?![\d.]))"), 1, 0),
+    ("ordinal", re.compile(r"(?<=[和跟与、])\s*([1-9])(?![\d.万千百十])"), 1, 0),
+    ("quantity", re.compile(rf"{VERB}(\d{{1,2}})(?=\s*[{UNIT}])"), 1, 1),
+    ("quantity", re.compile(rf"{VERB}((?<![第{CN}])[{CN}]{{1,3}}[{UNIT}]|俩|仨)"), 1, 1),
 ]
+# A colour family said alone ("黑的", "要个灰的"), looked for after the lexicon's words so
+# that "小米的" stays a brand.
+COLOR_FAMILY = re.compile(r"([黑白红蓝绿粉紫灰银金黄橙棕青米咖])(?=的|款|色)")
 
 
 def to_number(text: str) -> int | None:
@@ -136,14 +141,17 @@ class LexiconEntityExtractor(GraphComponent, EntityExtractorMixin):
 
         for name, pattern in self.regexes:
             spans += [(m.start(), m.end(), name, m.group()) for m in pattern.finditer(text)]
-        for name, pattern, group in PATTERNS:
+        for name, pattern, group, span in PATTERNS:
             for m in pattern.finditer(text):
-                if free(*m.span()):
-                    spans.append((*m.span(), name, number_value(m.group(group) or m.group())))
+                if free(*m.span(span)):
+                    spans.append((*m.span(span), name, number_value(m.group(group))))
         if self._lexicon is not None:
             for m in self._lexicon.finditer(text):
                 if free(m.start(), m.end()):
                     spans.append((m.start(), m.end(), self._folded[m.group().lower()], m.group()))
+        for m in COLOR_FAMILY.finditer(text):
+            if free(*m.span(1)):
+                spans.append((*m.span(1), "color", m.group(1)))
         return [{"entity": name, "start": start, "end": end, "value": value}
                 for start, end, name, value in sorted(spans)]
 

@@ -20,9 +20,8 @@ def alias_index(aliases: dict[str, list[str]]) -> dict[str, str]:
 def vocabulary(products: Iterable, aliases: dict[str, list[str]]) -> dict[str, set[str]]:
     """Terms worth keeping whole when segmenting, grouped by kind."""
     vocab: dict[str, set[str]] = {"brand": set(), "category": set(), "line": set(), "tag": set(),
-                                  "color": set(), "attribute": set()}
+                                  "color": set()}
     for p in products:
-        vocab["attribute"].update(k for k in (p.attributes or {}) if k != "系列" and not k.isascii())
         vocab["brand"].add(p.brand)
         if p.color:
             vocab["color"].add(p.color)
@@ -56,7 +55,7 @@ def write_jieba_dict(vocab: dict[str, set[str]], folder: Path) -> Path:
     Shop terms get a high frequency; glued words get frequency 0, which makes jieba split them.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    tag_of = {"brand": "nz", "category": "n", "line": "nz", "tag": "n", "color": "n", "attribute": "n"}
+    tag_of = {"brand": "nz", "category": "n", "line": "nz", "tag": "n", "color": "n"}
     # Digit-only words ("15") would cut order numbers apart, so they are left to jieba.
     lines = sorted({f"{word} 2000 {tag_of[kind]}" for kind, words in vocab.items()
                     for word in words if word and " " not in word and not word.isdigit()})
@@ -87,13 +86,14 @@ def write_lookups(vocab: dict[str, set[str]], path: Path, aliases: dict[str, lis
     path.parent.mkdir(parents=True, exist_ok=True)
     mapping = synonyms(vocab, aliases or {})
     brand_forms = vocab["brand"] | {a for a, b in mapping.items() if b in vocab["brand"]}
-    said_tags = {word: tag for tag in vocab["tag"] for word in TAG_SYNONYMS.get(tag, []) if word != tag}
+    # What shoppers say for a tag, unless it contains the tag itself ("拍照好" is found as 拍照).
+    said_tags = {word: tag for tag in vocab["tag"] for word in TAG_SYNONYMS.get(tag, []) if tag not in word}
     for word, tag in said_tags.items():
         mapping.setdefault(word, tag)
     for gender, words in GENDER_WORDS.items():
         for word in words:
             mapping.setdefault(word, gender)
-    attributes = vocab["tag"] | set(said_tags) | vocab.get("attribute", set())
+    attributes = vocab["tag"] | set(said_tags)
     genders = {w for words in GENDER_WORDS.values() for w in words}
     out = ['version: "3.1"', "nlu:"]
     for kind, words in (("category", vocab["category"]), ("brand", brand_forms), ("color", vocab["color"]),

@@ -45,12 +45,20 @@ def test_entities_are_what_search_parsed(stack, searcher, text):
 @pytest.mark.parametrize("text, ordinals, quantities", [
     ("第二个加入购物车", ["2"], []), ("最后一个详细说说", ["-1"], []), ("第1款和第3款哪个好", ["1", "3"], []),
     ("1和2比一下", ["1", "2"], []), ("第一个来两个", ["1"], ["2"]), ("买3件第二款", ["2"], ["3"]),
-    ("给我来俩", [], ["2"]), ("来十个", [], ["10"]),
+    ("给我来俩", [], ["2"]), ("来十个", [], ["10"]), ("最后一个我要了", ["-1"], []),
+    ("这两个哪个好", [], []), ("推荐一部电视", [], []),
 ])
 def test_ordinals_and_quantities_are_numbers(stack, text, ordinals, quantities):
     result = parse(stack, text)
     assert values(result, "ordinal") == ordinals
     assert values(result, "quantity") == quantities
+
+
+def test_a_colour_said_alone(stack):
+    """"有没有黑的" asks for a colour; "小米的" is still the brand."""
+    assert values(parse(stack, "有没有黑的"), "color") == ["黑"]
+    result = parse(stack, "要小米的手机")
+    assert values(result, "brand") == ["小米"] and values(result, "color") == []
 
 
 def test_order_id_entity(stack):
