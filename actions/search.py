@@ -93,7 +93,9 @@ class ActionSearchProducts(ShopAction):
             results = pool[: settings.search_k]
         else:
             results = personaliser().personalise(pool, tracker.sender_id, settings.search_k)
-        events = [SlotSet("search_query", query.as_dict())]
+        # Only what the shopper asked for: unset fields come back as ParsedQuery's defaults.
+        events = [SlotSet("search_query", {k: v for k, v in query.as_dict().items()
+                                           if k == "text" or v not in (None, "", [])})]
         if not results:
             dispatcher.utter_message(text=f"抱歉，没有找到符合条件的{describe(query)}。"
                                           "要不放宽一点条件，比如换个颜色或提高预算？")
