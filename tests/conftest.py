@@ -1,22 +1,42 @@
-"""Shared fixtures: the project's built artefacts and a real Rasa + action server stack."""
+"""Shared fixtures: the project's built artefacts, private copies of what tests write, the
+session's real Rasa + action server stack, and PostgreSQL test databases.
+
+Isolation (README, "Tests and services"): no test writes into the developer's var/ or tracker
+store. Whatever writes gets `private_copy` (the `shop` fixture, every `Stack`); the shared
+`stack` serves every test, so each test talks as senders of its own (`tests.chat.new_sender`)
+and starts again whatever process of it it stops.
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
+import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.build import build_all
+from bot.build import build_all, build_catalog
 from bot.processes import (action_command, consumer_command, process_env, rasa_command,
                            wait_until_up)
 from bot.settings import Settings, get_settings
 
 RASA_LOAD_TIMEOUT = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`slow` (left out of `make test-fast`) for every test that starts Rasa (`integration`),
+    needs its model (`rasa_model`), uses the shared `stack` or drives Chromium (`browser`)."""
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("integration") or {"rasa_model", "stack", "browser"} & uses:
+            item.add_marker(pytest.mark.slow)
 
 
 def free_port() -> int:
@@ -27,36 +47,57 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def built() -> Settings:
-    """Project settings with every artefact built (no-op when `make test` already built them)."""
+    """Project settings with the shop's artefacts built: database, lexicon, index, recommender
+    models (no-op when `make test` already built them). Read-only: writers use `private_copy`."""
     settings = get_settings()
-    build_all(settings, log=lambda _: None)
+    build_all(settings, only=["catalog", "lexicon", "index", "cf"], log=lambda _: None)
     return settings
+
+
+@pytest.fixture(scope="session")
+def rasa_model(built: Settings) -> Settings:
+    """`built` with the Rasa model current too (`rasa train`, ~5 min, when its inputs changed):
+    only tests that run Rasa need it, so `make test-fast` never trains."""
+    build_all(built, only=["rasa"], log=lambda _: None)
+    return built
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (what its WAL holds included); the source is only read."""
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+            closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def private_copy(built: Settings, folder: Path) -> Settings:
+    """`built` on a copy of its var/ in `folder` (shop database, recommender models, index,
+    secrets; no action metrics) and a tracker DB of its own: what runs on it writes only there."""
+    var = folder / "var"
+    shutil.copytree(built.var, var, ignore=shutil.ignore_patterns("metrics", "shop.db*", "*tracker*"))
+    copy_sqlite(built.var / "shop.db", var / "shop.db")
+    return built.model_copy(update={"var_dir": var, "database_url": f"sqlite:///{var / 'shop.db'}",
+                                    "tracker_db": folder / "tracker.db", "tracker_url": ""})
 
 
 @pytest.fixture
 def shop(built: Settings, tmp_path: Path) -> Settings:
-    """Settings on a private copy of the built shop database and recommender models."""
-    import shutil
-
-    var = tmp_path / "var"
-    var.mkdir()
-    shutil.copy(built.var / "shop.db", var / "shop.db")
-    shutil.copytree(built.cf_dir, var / "cf")
-    return built.model_copy(update={"var_dir": var, "database_url": f"sqlite:///{var / 'shop.db'}"})
+    """Settings on a private copy of the built shop database and recommender models (this test's own)."""
+    return private_copy(built, tmp_path)
 
 
 class Stack:
-    """A real Rasa server and action server on free ports, with their own tracker DB.
+    """A real Rasa server and action server on free ports, on a private copy of var/ and its own
+    tracker DB (`private_copy`).
 
     `settings` may ask for several Rasa instances (rasa_port, rasa_port + 1, …); the
     production profile adds the broker consumer (tests/test_production.py).
     """
 
     def __init__(self, settings: Settings, workdir: Path, **overrides) -> None:
-        self.settings = settings.model_copy(update={
+        self.settings = private_copy(settings, workdir).model_copy(update={
             "rasa_port": free_port_pair(), "action_port": free_port(), "web_port": free_port(),
-            "tracker_db": workdir / "tracker.db", "rasa_token": "test-token",
-            "identity_secret": "test-identity-secret-0123456789abcdef", "action_secret": "test-action-secret", **overrides,
+            "rasa_token": "test-token", "identity_secret": "test-identity-secret-0123456789abcdef",
+            "action_secret": "test-action-secret", **overrides,
         })
         self.env = process_env(self.settings)
         self.logs = workdir
@@ -159,9 +200,11 @@ def client_for():
     app.dependency_overrides.clear()
 
 
-@pytest.fixture(scope="module")
-def stack(built: Settings, tmp_path_factory) -> Iterator[Stack]:
-    stack = Stack(built, tmp_path_factory.mktemp("stack"))
+@pytest.fixture(scope="session")
+def stack(rasa_model: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The session's one default stack, shared by every module that needs no special settings
+    (starting Rasa and the action server takes 15–100 s); a module that does builds its own `Stack`."""
+    stack = Stack(rasa_model, tmp_path_factory.mktemp("stack"))
     try:
         stack.start_actions()
         stack.start_rasa()
@@ -181,42 +224,83 @@ def service_unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def create_postgres_database(prefix: str) -> str:
-    """A new empty PostgreSQL database on the test server; its name. Skips (fails in CI) without one."""
-    import uuid
+def postgres_url(name: str) -> str:
+    """The URL of database `name` on the test server."""
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
+
+def _admin_execute(sql: str) -> None:
     from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
 
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        service_unavailable(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+            conn.execute(text(sql))
     finally:
         admin.dispose()
+
+
+def create_postgres_database(prefix: str, template: str | None = None) -> str:
+    """A new PostgreSQL database on the test server, empty or a copy of `template`; its name.
+    Skips (fails in CI) without a server."""
+    from sqlalchemy.exc import OperationalError
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        _admin_execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None):  # the server answered (e.g. template in use): a failure
+            raise
+        service_unavailable(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
     return name
 
 
+def drop_postgres_database(name: str) -> None:
+    """Drop database `name`, closing this process's pooled connections to it first."""
+    from store.db import engine_for
+
+    engine_for(postgres_url(name)).dispose()
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_shop_template(built: Settings) -> Iterator[str]:
+    """A PostgreSQL database holding the shipped shop, imported once per session (~30–45 s), that
+    tests clone in a second (`create_postgres_database(prefix, template=…)`); dropped at the end."""
+    from store.db import engine_for
+
+    name = create_postgres_database("daogou_tpl")
+    try:
+        build_catalog(built.model_copy(update={"database_url": postgres_url(name)}))
+        engine_for(postgres_url(name)).dispose()  # CREATE DATABASE … TEMPLATE needs it unconnected
+        yield name
+    finally:
+        drop_postgres_database(name)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a fresh PostgreSQL database dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'shop.db'}"
         return
-    from sqlalchemy import create_engine, text
-
-    from store.db import engine_for
-
     name = create_postgres_database("daogou_test")
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        yield url
+        yield postgres_url(name)
     finally:
-        engine_for(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def shop_db_url(request: pytest.FixtureRequest, built: Settings, tmp_path: Path) -> Iterator[str]:
+    """A database holding the shipped shop: a copy of the built SQLite file, or a clone of the
+    session's PostgreSQL template (slow: the first one imports the template), dropped afterwards."""
+    if request.param == "sqlite":
+        copy_sqlite(built.var / "shop.db", tmp_path / "shop.db")
+        yield f"sqlite:///{tmp_path / 'shop.db'}"
+        return
+    name = create_postgres_database("daogou_shop", template=request.getfixturevalue("postgres_shop_template"))
+    try:
+        yield postgres_url(name)
+    finally:
+        drop_postgres_database(name)

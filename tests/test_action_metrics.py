@@ -6,7 +6,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.chat import products_of, texts_of
+from tests.chat import new_sender, products_of, texts_of
 from tests.conftest import Stack
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ def test_a_shopper_search_is_timed(stack, client_for):
     searches = sample(web, "daogou_search_seconds_count")
     runs = sample(web, "daogou_action_seconds_count", action="action_search_products")
 
-    assert products_of(stack.say("metrics-search", "我想买手机"))
+    assert products_of(stack.say(new_sender("metrics-search"), "我想买手机"))
 
     assert sample(web, "daogou_search_seconds_count") >= searches + 1 >= 1
     assert sample(web, "daogou_action_seconds_count", action="action_search_products") >= runs + 1
@@ -49,12 +49,13 @@ def test_a_failing_action_is_counted_and_apologised_for(stack, client_for):
     makes action_search_products raise for real; ShopAction.run apologises and counts it."""
     web = client_for(stack.settings)
     errors = sample(web, "daogou_action_errors_total", action="action_search_products")
-    stack.say("metrics-error", "你好")  # starts the session, which would reset the slot set next
-    httpx.post(f"{stack.url()}/conversations/metrics-error/tracker/events", params={"token": "test-token"},
+    shopper = new_sender("metrics-error")
+    stack.say(shopper, "你好")  # starts the session, which would reset the slot set next
+    httpx.post(f"{stack.url()}/conversations/{shopper}/tracker/events", params={"token": "test-token"},
                json={"event": "slot", "name": "search_query", "value": {"category": "手机"}},
                timeout=30).raise_for_status()
 
-    texts = texts_of(stack.say("metrics-error", "我想买耳机"))
+    texts = texts_of(stack.say(shopper, "我想买耳机"))
 
     assert any("非常抱歉" in t for t in texts), texts
     assert sample(web, "daogou_action_errors_total", action="action_search_products") == errors + 1
@@ -63,14 +64,9 @@ def test_a_failing_action_is_counted_and_apologised_for(stack, client_for):
 
 @pytest.fixture
 def two_worker_actions(built, tmp_path):
-    """An action server alone, with two Sanic workers (production's count), on its own var dir
-    (links to the built artefacts) so its metric files are this test's only."""
-    var = tmp_path / "var"
-    var.mkdir()
-    for entry in built.var.iterdir():
-        if entry.name != "metrics":
-            (var / entry.name).symlink_to(entry)
-    stack = Stack(built, tmp_path, var_dir=var)
+    """An action server alone, with two Sanic workers (production's count), on a var/ of its own
+    (`Stack` copies it without metric files) so its metric files are this test's only."""
+    stack = Stack(built, tmp_path)
     stack.env["ACTION_SERVER_SANIC_WORKERS"] = "2"
     try:
         yield stack

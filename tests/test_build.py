@@ -5,11 +5,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from bot.build import build_all
 
 
-def test_second_build_skips_every_step(built):
-    results = build_all(built, log=lambda _: None)
+def test_second_build_skips_every_step(rasa_model):
+    results = build_all(rasa_model, log=lambda _: None)
     assert [r.step for r in results] == ["catalog", "lexicon", "index", "cf", "rasa"]
     assert [r.step for r in results if r.built] == []
 
@@ -23,13 +25,14 @@ def test_jieba_dictionary_keeps_product_words_whole(built):
     assert "扫地机器人" in tokenizer.lcut("想要个扫地机器人")
 
 
-def test_doctor_is_happy_on_a_built_project(built):
+def test_doctor_is_happy_on_a_built_project(rasa_model):
     out = subprocess.run([sys.executable, "-m", "bot.cli", "doctor"], capture_output=True,
-                         text=True, cwd=built.root)
+                         text=True, cwd=rasa_model.root)
     assert out.returncode == 0, out.stdout
     assert "all good" in out.stdout
 
 
+@pytest.mark.slow  # `shopbot doctor` in a subprocess: ~20 s on 2 cores
 def test_doctor_names_each_missing_artefact_and_its_fix(built, tmp_path):
     env = {**os.environ, "SHOPBOT_VAR_DIR": str(tmp_path / "var"),
            "SHOPBOT_MODELS_DIR": str(tmp_path / "models")}

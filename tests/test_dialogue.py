@@ -2,23 +2,18 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
 from store.cart import cart_lines
 from store.orders import recent_orders
-from tests.chat import CHINESE, buttons_of, payloads_of, products_of, texts_of
+from tests.chat import CHINESE, buttons_of, new_sender, payloads_of, products_of, texts_of
 
 pytestmark = pytest.mark.integration
 
 
-def new_shopper(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 def test_search_refine_twice_detail_add_to_cart_and_checkout(stack):
-    shopper = new_shopper("journey")
+    shopper = new_sender("journey")
     first = products_of(stack.say(shopper, "想买个拍照好的手机，五千以内"))
     assert first and all(p["category"] == "手机" and p["price"] <= 5000 for p in first)
 
@@ -51,14 +46,14 @@ def test_search_refine_twice_detail_add_to_cart_and_checkout(stack):
 
 
 def test_a_new_category_starts_a_new_search(stack):
-    shopper = new_shopper("switch")
+    shopper = new_sender("switch")
     stack.say(shopper, "看看华为的手机")
     cards = products_of(stack.say(shopper, "有没有蓝牙耳机"))
     assert {p["category"] for p in cards} == {"蓝牙耳机"}
 
 
 def test_compare_answers_with_a_table(stack):
-    shopper = new_shopper("compare")
+    shopper = new_sender("compare")
     shown = products_of(stack.say(shopper, "推荐几款笔记本电脑"))
     reply = stack.say(shopper, "第一个和第二个哪个好")
     table = payloads_of(reply, "comparison")
@@ -80,7 +75,7 @@ def test_order_status_asks_for_the_missing_number_then_answers(stack, built):
 
 
 def test_handoff_after_two_fallbacks_in_a_row(stack):
-    shopper = new_shopper("lost")
+    shopper = new_sender("lost")
     first = texts_of(stack.say(shopper, "qwpeoiruty zxmcnvb"))
     assert first and not stack.tracker(shopper)["slots"].get("handoff_requested")
     second = texts_of(stack.say(shopper, "asdkjh qweoiu zmxn"))
@@ -90,14 +85,14 @@ def test_handoff_after_two_fallbacks_in_a_row(stack):
 
 
 def test_asking_for_a_human_is_flagged_for_staff(stack):
-    shopper = new_shopper("human")
+    shopper = new_sender("human")
     reply = texts_of(stack.say(shopper, "转人工"))
     assert any("人工客服" in t for t in reply)
     assert stack.tracker(shopper)["slots"]["handoff_requested"] is True
 
 
 def test_every_reply_is_chinese(stack):
-    shopper = new_shopper("chinese")
+    shopper = new_sender("chinese")
     for message in ("你好", "有什么优惠", "支持花呗吗", "你是机器人吗", "今天天气怎么样", "谢谢"):
         texts = texts_of(stack.say(shopper, message))
         assert texts and all(CHINESE.search(t) for t in texts), (message, texts)

@@ -10,26 +10,15 @@ from sqlalchemy import select
 
 from bot.event_consumer import handle, shown_products
 from bot.settings import Settings
-from store.catalog import import_categories, import_products
-from store.db import migrate, session_scope
+from store.db import session_scope
 from store.history import SHOPPER_DATASETS, SHOWN_DATASET, interaction_rows
 from store.models import Interaction
-
-CATALOG = Path(__file__).resolve().parent.parent / "data" / "catalog"
 
 
 def _bot_event(sender: str, ids: list[str], stamp: float = 1_790_000_000.5) -> bytes:
     cards = [{"id": i, "title": f"商品{i}"} for i in ids]
     return json.dumps({"sender_id": sender, "event": "bot", "timestamp": stamp, "text": "为您找到：",
                        "data": {"custom": {"type": "products", "products": cards}}}).encode()
-
-
-@pytest.fixture
-def shop_db(db_url: str) -> str:
-    migrate(db_url)
-    import_categories(db_url, CATALOG / "categories.jsonl")
-    import_products(db_url, CATALOG / "products.jsonl")
-    return db_url
 
 
 def _product_ids(url: str, n: int) -> list[str]:
@@ -39,19 +28,19 @@ def _product_ids(url: str, n: int) -> list[str]:
         return list(session.scalars(select(Product.id).order_by(Product.id).limit(n)))
 
 
-def test_products_shown_to_a_shopper_become_impressions_once(shop_db):
-    settings = Settings(database_url=shop_db)
-    ids = _product_ids(shop_db, 3)
+def test_products_shown_to_a_shopper_become_impressions_once(shop_db_url):
+    settings = Settings(database_url=shop_db_url)
+    ids = _product_ids(shop_db_url, 3)
     message = _bot_event("shopper-7", [*ids, "no-such-product"])
     assert handle(settings, message) == 3
     assert handle(settings, message) == 0  # the broker redelivered it: nothing is counted twice
-    with session_scope(shop_db) as session:
+    with session_scope(shop_db_url) as session:
         rows = session.execute(select(Interaction.item_id, Interaction.event, Interaction.user_id)
                                .where(Interaction.dataset == SHOWN_DATASET)).all()
     assert sorted(rows) == sorted((i, "impression", "shopper-7") for i in ids)
     # being shown a product is not a preference: the recommenders never train on it
     assert SHOWN_DATASET not in SHOPPER_DATASETS
-    assert interaction_rows(shop_db, user_id="shopper-7") == []
+    assert interaction_rows(shop_db_url, user_id="shopper-7") == []
 
 
 @pytest.mark.parametrize("body", [b"not json", b"{}", json.dumps({"event": "bot"}).encode(),

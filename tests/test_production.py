@@ -2,8 +2,8 @@
 one PostgreSQL tracker store, the Redis lock store, the RabbitMQ event broker and its consumer.
 
 Needs PostgreSQL, Redis and RabbitMQ on loopback: skips with a message where they are absent,
-fails under CI's SHOPBOT_REQUIRE_SERVICES=1. One stack serves the module (two Rasa loads);
-the tests that kill processes come last.
+fails under CI's SHOPBOT_REQUIRE_SERVICES=1. One stack serves the module (two Rasa loads), its
+catalog a clone of the session's PostgreSQL template; the tests that kill processes come last.
 """
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
-from bot.build import build_all
 from bot.settings import Settings
 from store.db import engine_for, ensure_database
 from store.history import SHOWN_DATASET
 from store.models import Annotation, Interaction
-from tests.conftest import POSTGRES_ADMIN_URL, Stack, service_unavailable
+from tests.conftest import POSTGRES_ADMIN_URL, Stack, create_postgres_database, postgres_url, service_unavailable
+
+pytestmark = pytest.mark.integration
 
 
 def _require_services(settings: Settings) -> None:
@@ -70,16 +71,18 @@ def _drop(settings: Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-def production(built: Settings, tmp_path_factory):
+def production(rasa_model: Settings, request: pytest.FixtureRequest, tmp_path_factory):
+    """Two Rasa instances, two action workers and the broker consumer in the production profile,
+    on a clone of the shipped shop in PostgreSQL and a tracker database of their own."""
+    _require_services(rasa_model)
+    template = request.getfixturevalue("postgres_shop_template")  # after the check: it takes ~40 s
     tag = uuid.uuid4().hex[:10]
-    server = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    stack = Stack(built, tmp_path_factory.mktemp("production"), profile="production",
-                  postgres_url=server, database_url=f"{server}/daogou_t{tag}",
-                  tracker_url=f"{server}/daogou_rasa_t{tag}", broker_queue=f"daogou_t{tag}")
+    stack = Stack(rasa_model, tmp_path_factory.mktemp("production"), profile="production",
+                  postgres_url=POSTGRES_ADMIN_URL.rsplit("/", 1)[0],
+                  database_url=postgres_url(create_postgres_database("daogou_t", template)),
+                  tracker_url=postgres_url(f"daogou_rasa_t{tag}"), broker_queue=f"daogou_t{tag}")
     settings = stack.settings
-    _require_services(settings)
     try:
-        build_all(settings, only=["catalog"], log=lambda _: None)  # the catalog on PostgreSQL
         ensure_database(settings.tracker_db_url)
         stack.start_consumer()
         stack.start_actions()

@@ -22,9 +22,10 @@ def shopbot(settings, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
+@pytest.mark.slow  # two CLI trainings
 def test_chat_events_feed_recommendations_and_incremental_training(shop, client_for):
-    # Earlier real-stack tests may have chatted into the built shop: absorb their events first,
-    # so the refit below sees exactly this shopper's four.
+    # The developer's var/shop.db may hold chat events var/cf was never trained on (chatting in
+    # `make run` writes them): refit this copy first, so the refit below sees this shopper's four.
     assert shopbot(shop, "recommender", "train").returncode == 0
     client = client_for(shop)
     shopper = "chat-shopper-1"
@@ -103,6 +104,7 @@ def test_eval_reports_a_broken_ratings_file(shop, tmp_path):
     assert run.returncode == 2 and "第 2 行" in run.stderr
 
 
+@pytest.mark.slow  # every model evaluated on the shipped history
 def test_on_the_shipped_shop_personalised_beats_popularity(shop):
     run = shopbot(shop, "eval", "recommender", "--k", "10", "--json")
     assert run.returncode == 0, run.stderr

@@ -117,6 +117,7 @@ def test_adding_with_another_model_is_refused(built, index_copy):
         load_index(index_copy).upsert([("X1", "text")], None, "BAAI/bge-small-zh-v1.5")
 
 
+@pytest.mark.slow  # encodes 400 products
 def test_hnsw_index_searches_and_tombstones(built, tmp_path):
     products = all_products(built.db_url)[:400]
     folder = tmp_path / "hnsw"
@@ -131,6 +132,7 @@ def test_hnsw_index_searches_and_tombstones(built, tmp_path):
     assert first.id not in {r.id for r in searcher.search("手机", k=50)}
 
 
+@pytest.mark.slow  # a CLI process loading the encoder
 def test_cli_search_json(built):
     out = subprocess.run([sys.executable, "-m", "bot.cli", "search", "三千以内的蓝牙耳机", "--k", "5",
                           "--json"], capture_output=True, text=True, cwd=built.root, check=True)
@@ -142,6 +144,7 @@ def test_cli_search_json(built):
         assert r["category"] == "蓝牙耳机" and r["price"] <= 3000
 
 
+@pytest.mark.slow  # a CLI process loading the encoder
 def test_cli_search_reads_queries_from_stdin(built):
     out = subprocess.run([sys.executable, "-m", "bot.cli", "search", "-", "--k", "3", "--json"],
                          input="我想买手机\n\n口红\n", capture_output=True, text=True,

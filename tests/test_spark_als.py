@@ -14,6 +14,7 @@ from recommender.evaluate import evaluate
 from recommender.popularity import Popularity
 
 pytest.importorskip("pyspark")
+pytestmark = pytest.mark.slow  # the JVM starts in ~10 s, each fit takes seconds
 
 MASTER = "local[2]"
 KINDS = ("view", "click", "add_to_cart", "purchase")

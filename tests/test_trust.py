@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from store.cart import cart_lines
 from store.db import session_scope
 from store.models import Order
-from tests.chat import texts_of
+from tests.chat import new_sender, texts_of
 from tests.socketio_wire import Refused, SocketClient
 from tests.test_identity import forged_tokens
 from tests.web_process import start_web
@@ -179,7 +179,7 @@ def _timed(turn) -> tuple[float, object]:
 
 
 def test_an_8000_character_message_is_answered_at_once_on_every_channel(stack, web):
-    bystander = lambda: stack.say(f"trust-bystander-{time.monotonic_ns()}", "我想买蓝牙耳机")
+    bystander = lambda: stack.say(new_sender("trust-bystander"), "我想买蓝牙耳机")
     alone, _ = _timed(bystander)
     socket = SocketClient.open(stack.url())
 
@@ -189,7 +189,7 @@ def test_an_8000_character_message_is_answered_at_once_on_every_channel(stack, w
 
     channels = {
         "relay": lambda: relay_texts(httpx.post(f"{web.url}/api/chat", json={"message": LONG}, timeout=30)),
-        "rasa rest": lambda: texts_of(stack.say("trust-long", LONG))[0],
+        "rasa rest": lambda: texts_of(stack.say(new_sender("trust-long"), LONG))[0],
         "socket.io": over_socket,
     }
     results: dict[str, tuple[float, str]] = {}

@@ -30,7 +30,7 @@ from store.db import session_scope
 from store.models import Interaction
 from core.credentials import bearer
 from core.identity import verify
-from tests.conftest import free_port, service_unavailable, shop_token
+from tests.conftest import free_port, private_copy, service_unavailable, shop_token
 from tests.web_process import WebApp, start_web
 
 pytestmark = pytest.mark.integration
@@ -88,12 +88,13 @@ def other_shop(tmp_path_factory) -> Iterator[OtherShop]:
 
 @pytest.fixture(scope="module")
 def offline_web(built: Settings, other_shop: OtherShop, tmp_path_factory) -> Iterator[WebApp]:
-    """The web app with nothing listening where Rasa and the action server should be; it
-    lets the other shop's origin embed the widget (SHOPBOT_WIDGET_ORIGINS)."""
-    settings = built.model_copy(update={"rasa_port": free_port(), "action_port": free_port(),
-                                        "web_port": free_port()})
-    app = start_web(settings, tmp_path_factory.mktemp("web"), {"SHOPBOT_WIDGET_ORIGINS": other_shop.origin,
-                                                                "SHOPBOT_DEMO_LOGIN": "true"})
+    """The web app with nothing listening where Rasa and the action server should be, on a copy
+    of var/ (the widget's clicks are written); it lets the other shop's origin embed the widget
+    (SHOPBOT_WIDGET_ORIGINS)."""
+    workdir = tmp_path_factory.mktemp("web")
+    settings = private_copy(built, workdir).model_copy(update={
+        "rasa_port": free_port(), "action_port": free_port(), "web_port": free_port()})
+    app = start_web(settings, workdir, {"SHOPBOT_WIDGET_ORIGINS": other_shop.origin, "SHOPBOT_DEMO_LOGIN": "true"})
     yield app
     app.stop()
 
