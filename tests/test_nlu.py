@@ -88,8 +88,6 @@ def test_no_unused_component_is_served(stack):
     """The served model holds only the components README justifies (no DIET, TED, ResponseSelector)."""
     reply = httpx.get(f"{stack.url()}/status", params={"token": stack.settings.rasa_token}, timeout=30)
     reply.raise_for_status()
-    import tarfile
-
     model = stack.settings.path(stack.settings.models_dir) / reply.json()["model_file"]
     with tarfile.open(model) as archive:
         names = " ".join(archive.getnames())
