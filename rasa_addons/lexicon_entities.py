@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from core.numbers import chinese_to_int
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -24,8 +25,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 LEXICON_FILE = "lexicon.json"
-CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 3, "四": 4, "五": 5,
-             "六": 6, "七": 7, "八": 8, "九": 9}
 CN = "一二两三四五六七八九十"
 UNIT = "个款件台部条双种只项盒瓶箱份套袋包支本罐"
 # (entity, pattern, group holding the number, group that is the entity's span): ordinals
@@ -47,20 +46,6 @@ PATTERNS: list[tuple[str, re.Pattern, int, int]] = [
 COLOR_FAMILY = re.compile(r"([黑白红蓝绿粉紫灰银金黄橙棕青米咖])(?=的|款|色)")
 
 
-def to_number(text: str) -> int | None:
-    """"3" → 3, "十二" → 12, "两" → 2; None when the text is not a small number."""
-    if text.isdigit():
-        return int(text)
-    if text == "十":
-        return 10
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return CN_DIGITS.get(tens, 1) * 10 + (CN_DIGITS.get(ones, 0) if ones else 0)
-    if len(text) == 1:
-        return CN_DIGITS.get(text)
-    return None
-
-
 def number_value(surface: str) -> str:
     """The value the actions read: "2" for 第二个 / 两个, "-1" for 最后一个 / 上一个."""
     if surface in ("最后", "上"):
@@ -68,7 +53,8 @@ def number_value(surface: str) -> str:
     if surface == "头":
         return "1"
     digits = surface.strip().lstrip("第").rstrip(UNIT)
-    n = to_number({"俩": "两", "仨": "三"}.get(digits, digits))
+    digits = digits.replace("仨", "三")
+    n = int(digits) if digits.isdigit() else chinese_to_int(digits)
     return str(n) if n is not None else surface
 
 
