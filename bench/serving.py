@@ -2,9 +2,12 @@
 latency (greeting vs search) and bench.load's floor/shopping under N concurrent shoppers.
 
 Usage: .venv/bin/python -m bench.serving [SHOPPERS=20] [--model=OLD.tar.gz ...] [--threads=1,default]
+                                         [--check=cached,rasa]
 Without --model it measures the newest model in models/; each --model adds a column (e.g. a
 model trained with an older config.yml), and each --threads value (math threads of the Rasa
-process: OMP/TensorFlow; "default" = the libraries' own choice) multiplies the columns.
+process: OMP/TensorFlow; "default" = the libraries' own choice) multiplies the columns, and so
+does each --check value (how Rasa validates action replies: "cached" = rasa_channels.action_schema,
+as served; "rasa" = Rasa 3.6's own jsonschema.validate, which re-checks the schema every call).
 One action server serves every column in turn.
 """
 from __future__ import annotations
@@ -40,8 +43,9 @@ def unloaded_p50(url: str, token: str, texts: list[str]) -> float:
     return statistics.median(times) * 1000
 
 
-def measure(stack, model: Path, threads: str, shoppers: int) -> dict[str, float]:
+def measure(stack, model: Path, threads: str, check: str, shoppers: int) -> dict[str, float]:
     from bot.processes import SINGLE_THREAD_VARS
+    from rasa_channels.serve import STOCK_CHECK_VAR
 
     folder = Path(tempfile.mkdtemp(prefix="daogou-model-"))
     shutil.copy(model, folder / model.name)
@@ -50,6 +54,9 @@ def measure(stack, model: Path, threads: str, shoppers: int) -> dict[str, float]
         stack.env.pop(var, None)
         if threads != "default":
             stack.env[var] = threads
+    stack.env.pop(STOCK_CHECK_VAR, None)
+    if check == "rasa":
+        stack.env[STOCK_CHECK_VAR] = "1"
     started = time.monotonic()
     stack.start_rasa()
     ready = time.monotonic() - started
@@ -87,10 +94,12 @@ def main() -> None:
     newest = max(settings.path(settings.models_dir).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     models = [Path(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--model=")] + [newest]
     threads = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--threads=")), "1").split(",")
+    checks = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--check=")), "cached").split(",")
     stack = Stack(settings, Path(tempfile.mkdtemp(prefix="daogou-serving-")))
     stack.start_actions()
     try:
-        rows = {f"{model.name[:18]} t={n}": measure(stack, model, n, shoppers) for model in models for n in threads}
+        rows = {f"{model.name[:15]} t={n} {check}": measure(stack, model, n, check, shoppers)
+                for model in models for n in threads for check in checks}
     finally:
         stack.stop_all()
     print(f"{shoppers} shoppers × {len(SCRIPT)} turns; unloaded = {UNLOADED} turns from new senders")

@@ -86,25 +86,35 @@ class Searcher:
         self.row_of = {int(fid): i for i, fid in enumerate(self.fids)}
         self.bm25 = bm25s.BM25()
         self.bm25.index([tokenize(p.search_text()) for p in self.rows], show_progress=False)
+        # Column arrays of the facts hard filters test, so a filter is a few vector compares
+        # instead of a Python loop over every product.
         self.prices = np.array([p.price for p in self.rows])
+        self.categories = np.array([p.category for p in self.rows], dtype=object)
+        self.brands = np.array([p.brand for p in self.rows], dtype=object)
+        self.genders = np.array([p.gender or "" for p in self.rows], dtype=object)
+        self.colors = np.array([p.color or "" for p in self.rows], dtype=object)
+        self.in_stock = np.array([p.stock > 0 for p in self.rows], dtype=bool)
 
     def parse(self, text: str) -> ParsedQuery:
         return self.parser.parse(text)
 
     def allowed(self, q: ParsedQuery, in_stock: bool = True) -> np.ndarray:
         """Row mask of products that satisfy every hard constraint of the query."""
-        keep = np.ones(len(self.rows), dtype=bool)
-        for i, p in enumerate(self.rows):
-            keep[i] = (
-                (not q.category or p.category == q.category)
-                and (not q.brands or p.brand in q.brands)
-                and p.brand not in q.excluded_brands
-                and (q.price_min is None or p.price >= q.price_min)
-                and (q.price_max is None or p.price <= q.price_max)
-                and not any(color_matches(p.color, c) for c in q.excluded_colors)
-                and (not q.gender or p.gender in ("", q.gender))
-                and (not in_stock or p.stock > 0)
-            )
+        keep = self.in_stock.copy() if in_stock else np.ones(len(self.rows), dtype=bool)
+        if q.category:
+            keep &= self.categories == q.category
+        if q.brands:
+            keep &= np.isin(self.brands, q.brands)
+        if q.excluded_brands:
+            keep &= ~np.isin(self.brands, q.excluded_brands)
+        if q.price_min is not None:
+            keep &= self.prices >= q.price_min
+        if q.price_max is not None:
+            keep &= self.prices <= q.price_max
+        if q.gender:
+            keep &= np.isin(self.genders, ("", q.gender))
+        for color in q.excluded_colors:
+            keep &= ~np.array([color_matches(c, color) for c in self.colors], dtype=bool)
         if q.budget and keep.any():
             median = float(np.median(self.prices[keep]))
             keep &= self.prices <= median if q.budget == "low" else self.prices >= median
