@@ -56,7 +56,7 @@ browser:
 	  else echo "note: no Chromium at $(CHROMIUM): browser tests will skip (sudo apt-get install chromium fonts-noto-cjk)"; fi; \
 	fi
 
-# Refresh bot/web/static/vendor/ from package-lock.json (needs node + npm; not needed to run).
+# Refresh web/static/vendor/ from package-lock.json (needs node + npm; not needed to run).
 vendor:
 	npm ci --no-audit --no-fund
 	npm run vendor

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import (LOGIN_NEEDED, ShopAction, logged_in, positions, product, quantity,
                              referenced)
 from actions.render import card, products_payload, yuan
-from bot.settings import get_settings
+from core.settings import get_settings
 from store.cart import add_to_cart, cart_lines, remove_from_cart
 from store.history import record_event
 from store.orders import place_order

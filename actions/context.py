@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 import re
+from dataclasses import fields
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,6 +16,7 @@ from actions.metrics import ACTION_ERRORS, ACTION_SECONDS
 from actions.services import searcher
 from core.identity import is_anonymous
 from retrieval.numbers import chinese_to_int
+from retrieval.query import ParsedQuery
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,23 @@ def named(text: str, listed: list[str]) -> str | None:
         if line and len(line) >= 2 and line in compact:
             return pid
     return None
+
+
+def previous_query(tracker: Tracker) -> ParsedQuery | None:
+    stored = tracker.get_slot("search_query")
+    if not isinstance(stored, dict):
+        return None
+    known = {f.name for f in fields(ParsedQuery)}
+    return ParsedQuery(**{k: v for k, v in stored.items() if k in known})
+
+
+def category_in_view(tracker: Tracker) -> str | None:
+    """The category the shopper names now, else the one of the current search."""
+    said = searcher().parse(tracker.latest_message.get("text") or "").category
+    if said:
+        return said
+    previous = previous_query(tracker)
+    return previous.category if previous else None
 
 
 def quantity(tracker: Tracker) -> int:

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import LOGIN_NEEDED, ShopAction, logged_in
 from actions.render import yuan
-from bot.settings import get_settings
+from core.settings import get_settings
 from store.orders import find_order_id, order_for, product_titles, recent_orders
 
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import ShopAction, product, referenced, shown
 from actions.render import card, comparison_payload, comparison_text, detail_text, products_payload, verdict
 from actions.services import searcher
-from bot.settings import get_settings
+from core.settings import get_settings
 from store.history import record_event
 
 NOTHING_SHOWN = "我们还没开始挑商品呢～先告诉我想买什么吧，比如“三千以内的拍照手机”。"

@@ -7,20 +7,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import ShopAction, product, referenced
+from actions.context import ShopAction, category_in_view, product, referenced
 from actions.render import show_products
-from actions.search import previous_query
 from actions.services import personaliser, searcher
-from bot.settings import get_settings
-
-
-def category_in_view(tracker: Tracker) -> str | None:
-    """The category the shopper names now, else the one of the current search."""
-    said = searcher().parse(tracker.latest_message.get("text") or "").category
-    if said:
-        return said
-    previous = previous_query(tracker)
-    return previous.category if previous else None
+from core.settings import get_settings
 
 
 class ActionRecommend(ShopAction):

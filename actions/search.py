@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import ShopAction, shown
+from actions.context import ShopAction, previous_query, shown
 from actions.metrics import SEARCH_SECONDS
 from actions.render import show_products, yuan
 from actions.services import personaliser, searcher
-from bot.settings import get_settings
+from core.settings import get_settings
 from retrieval.query import ParsedQuery
 from retrieval.search import color_matches
 
@@ -22,14 +21,6 @@ OTHER_BRAND = re.compile(r"换(?:个|一个|家|别的)?(?:牌子|品牌|家)|�
 BIGGER = re.compile(r"大一?点|更大|大些|大屏|大容量|大尺寸|大号")
 SPEC_KEYS = ("屏幕尺寸", "存储", "容量", "配置", "规格", "表盘尺寸", "尺寸", "版本")
 REFINE_BUTTONS = ("再便宜点", "换个牌子", "第一个详细介绍一下")
-
-
-def previous_query(tracker: Tracker) -> ParsedQuery | None:
-    stored = tracker.get_slot("search_query")
-    if not isinstance(stored, dict):
-        return None
-    known = {f.name for f in fields(ParsedQuery)}
-    return ParsedQuery(**{k: v for k, v in stored.items() if k in known})
 
 
 def spec_number(product) -> float:

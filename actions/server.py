@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from bot.settings import get_settings
+from core.settings import get_settings
 from core.credentials import matches
 
 SECRET_HEADER = "x-daogou-action-secret"

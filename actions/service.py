@@ -7,9 +7,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import ShopAction
-from actions.recommend import category_in_view
-from bot.settings import get_settings
+from actions.context import ShopAction, category_in_view
+from core.settings import get_settings
 from store.pricing import promotions
 
 NEGATIVE = ("太差", "投诉", "垃圾", "骗子", "坑人", "气死", "差评", "什么破", "烂透", "无语", "退钱")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.services import make_personaliser, make_searcher
-from bot.settings import get_settings
+from core.services import make_personaliser, make_searcher
+from core.settings import get_settings
 from recommender.service import Personaliser
 from retrieval.search import Searcher
 

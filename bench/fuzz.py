@@ -50,8 +50,8 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     import httpx
 
-    from bot.build import build_all
-    from bot.settings import get_settings
+    from core.build import build_all
+    from core.settings import get_settings
     from tests.conftest import Stack
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000

@@ -66,10 +66,10 @@ def main() -> None:
     shoppers = int(args[0]) if args else 50
     url = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--url=")), None)
     stack = None
-    from bot.settings import get_settings
+    from core.settings import get_settings
 
     if url is None:
-        from bot.build import build_all
+        from core.build import build_all
         from tests.conftest import Stack
 
         settings = get_settings()

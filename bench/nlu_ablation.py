@@ -22,8 +22,8 @@ FOLDS = 5
 def main() -> None:
     from rasa.shared.importers.importer import TrainingDataImporter
 
-    from rasa_addons.e5_featurizer import MAX_CHARS, encoder
-    from rasa_addons.intent_classifier import TfidfE5IntentClassifier, label
+    from rasa_plugins.nlu.e5_featurizer import MAX_CHARS, encoder
+    from rasa_plugins.nlu.intent_classifier import TfidfE5IntentClassifier, label
 
     data = TrainingDataImporter.load_from_dict(training_data_paths=["data"]).get_nlu_data()
     examples = [m for m in data.intent_examples if m.get("text")]

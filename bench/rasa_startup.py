@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.processes import process_env, rasa_command
-from bot.settings import get_settings
+from core.processes import process_env, rasa_command
+from core.settings import get_settings
 
 PHASES = [
     ("python imports + CLI", re.compile(r"Starting Rasa server")),

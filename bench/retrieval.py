@@ -18,8 +18,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import faiss
 import numpy as np
 
-from bot.services import make_searcher
-from bot.settings import get_settings
+from core.services import make_searcher
+from core.settings import get_settings
 from retrieval.encoder import encode_documents, encode_queries
 from retrieval.evaluate import load_queries
 from retrieval.index import HNSW_EF_CONSTRUCTION, HNSW_M

@@ -6,7 +6,7 @@ Usage: .venv/bin/python -m bench.serving [SHOPPERS=20] [--model=OLD.tar.gz ...] 
 Without --model it measures the newest model in models/; each --model adds a column (e.g. a
 model trained with an older config.yml), and each --threads value (math threads of the Rasa
 process: OMP/TensorFlow; "default" = the libraries' own choice) multiplies the columns, and so
-does each --check value (how Rasa validates action replies: "cached" = rasa_channels.action_schema,
+does each --check value (how Rasa validates action replies: "cached" = rasa_plugins.channels.action_schema,
 as served; "rasa" = Rasa 3.6's own jsonschema.validate, which re-checks the schema every call).
 One action server serves every column in turn.
 """
@@ -44,8 +44,8 @@ def unloaded_p50(url: str, token: str, texts: list[str]) -> float:
 
 
 def measure(stack, model: Path, threads: str, check: str, shoppers: int) -> dict[str, float]:
-    from bot.processes import SINGLE_THREAD_VARS
-    from rasa_channels.serve import STOCK_CHECK_VAR
+    from core.processes import SINGLE_THREAD_VARS
+    from rasa_plugins.channels.serve import STOCK_CHECK_VAR
 
     folder = Path(tempfile.mkdtemp(prefix="daogou-model-"))
     shutil.copy(model, folder / model.name)
@@ -83,8 +83,8 @@ def measure(stack, model: Path, threads: str, check: str, shoppers: int) -> dict
 
 
 def main() -> None:
-    from bot.build import build_all
-    from bot.settings import get_settings
+    from core.build import build_all
+    from core.settings import get_settings
     from tests.conftest import Stack
 
     args = [a for a in sys.argv[1:] if not a.startswith("--")]

@@ -143,7 +143,7 @@ def endpoints_for(root: Path, workdir: Path, store: str, window: str | None) -> 
 
 
 def start_rasa(stack, endpoints: Path | None, name: str):
-    from bot.processes import rasa_command, wait_until_up
+    from core.processes import rasa_command, wait_until_up
     from tests.conftest import RASA_LOAD_TIMEOUT
 
     argv = rasa_command(stack.settings)
@@ -253,7 +253,7 @@ FRAMES = {
     "NLU (parse_message)": "parse_message (rasa/core/processor.py",
     "tracker store load": "retrieve (rasa/core/tracker_store.py",
     "  of it: rows → events → tracker": ("from_dict (rasa/shared/core/trackers.py",
-                                         "_tracker (rasa_stores/tracker_store.py"),
+                                         "_tracker (rasa_plugins/stores/tracker_store.py"),
     "tracker store save": "save (rasa/core/tracker_store.py",
     "policies (predict next action)": "_predict_next_with_tracker (rasa/core/processor.py",
     "  of it: past_states": "past_states (rasa/shared/core/trackers.py",
@@ -330,8 +330,8 @@ def main() -> None:
     turns = int(options.get("turns", 80))
     stores = {"project": ["project"], "rasa": ["rasa"], "both": ["rasa", "project"]}[options.get("store", "project")]
 
-    from bot.build import build_all
-    from bot.settings import get_settings
+    from core.build import build_all
+    from core.settings import get_settings
     from tests.conftest import Stack
 
     settings = get_settings()

@@ -31,8 +31,8 @@ def ms(values: list[float]) -> str:
 
 
 def main() -> None:
-    from bot.build import build_all
-    from bot.settings import get_settings
+    from core.build import build_all
+    from core.settings import get_settings
     from tests.conftest import Stack
     from tests.socketio_wire import SocketClient
     from tests.web_process import start_web

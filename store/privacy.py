@@ -131,7 +131,7 @@ def _anonymise_orders(session: Session, user_id: str) -> tuple[int, int]:
 # ---------------------------------------------------------------- annotations
 
 # Removes a forgotten shopper's annotations from exported training files (the caller knows
-# where they are and how they are written: bot/console/nlu_forget.py); returns examples removed.
+# where they are and how they are written: web/console/nlu_forget.py); returns examples removed.
 ExportScrubber = Callable[[Session, Sequence[Annotation]], int]
 
 

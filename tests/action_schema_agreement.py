@@ -1,6 +1,6 @@
 """Run in .venv-rasa: every action reply in a corpus (each event type Rasa serialises, as our
 actions send them, and broken variants) gets the same verdict and the same error from
-`rasa_channels.action_schema` as from Rasa's own `jsonschema.validate`. Prints a JSON summary.
+`rasa_plugins.channels.action_schema` as from Rasa's own `jsonschema.validate`. Prints a JSON summary.
 
     .venv-rasa/bin/python tests/action_schema_agreement.py
 """
@@ -14,7 +14,7 @@ from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core import events as ev
 
-from rasa_channels.action_schema import validate_action_result
+from rasa_plugins.channels.action_schema import validate_action_result
 
 CARD = {"type": "products", "products": [{"id": "P1", "title": "华为 FreeBuds", "price": 999.0}]}
 EVENTS = [e.as_dict() for e in (

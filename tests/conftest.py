@@ -22,10 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.build import build_all, build_catalog
-from bot.processes import (action_command, consumer_command, process_env, rasa_command,
+from core.build import build_all, build_catalog
+from core.processes import (action_command, consumer_command, process_env, rasa_command,
                            wait_until_up)
-from bot.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 RASA_LOAD_TIMEOUT = 300
 
@@ -176,7 +176,7 @@ def shop_token(settings: Settings, user_id: str, ttl: int = 600) -> str:
 
 def free_port_pair() -> int:
     """A free port whose successor is free too (a second Rasa instance listens there)."""
-    from bot.processes import port_free
+    from core.processes import port_free
 
     while True:
         port = free_port()
@@ -189,8 +189,8 @@ def client_for():
     """Make a TestClient of the web app whose settings are the given ones."""
     from fastapi.testclient import TestClient
 
-    from bot.web.app import app
-    from bot.web.deps import settings_dep
+    from web.app import app
+    from web.deps import settings_dep
 
     def make(settings: Settings) -> TestClient:
         app.dependency_overrides[settings_dep] = lambda: settings

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.console.auth import add_staff
-from bot.console.tracker import _engine
-from bot.settings import PROJECT_ROOT, Settings, get_settings
+from web.console.auth import add_staff
+from web.console.tracker import _engine
+from core.settings import PROJECT_ROOT, Settings, get_settings
 from store.db import migrate, session_scope
 from store.models import Interaction, Order
 from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 def scraper(web) -> dict[str, str]:
     """Prometheus's credentials for the app's /metrics."""
-    from bot.web.deps import settings_dep
+    from web.deps import settings_dep
 
     settings = web.app.dependency_overrides.get(settings_dep, settings_dep)()
     return {"Authorization": f"Bearer {settings.secret('metrics_token')}"}

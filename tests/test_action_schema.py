@@ -1,4 +1,4 @@
-"""Rasa's check of action server replies, made cheap (rasa_channels/action_schema.py): a reply
+"""Rasa's check of action server replies, made cheap (rasa_plugins/channels/action_schema.py): a reply
 Rasa would refuse is still refused with Rasa's own error, and a good one still passes."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 
-from bot.settings import get_settings
+from core.settings import get_settings
 
 
 def test_same_verdicts_and_errors_as_rasa_for_every_event_type_and_broken_replies():

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.build import build_all
+from core.build import build_all
 
 
 def test_second_build_skips_every_step(rasa_model):
@@ -26,7 +26,7 @@ def test_jieba_dictionary_keeps_product_words_whole(built):
 
 
 def test_doctor_is_happy_on_a_built_project(rasa_model):
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "doctor"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "cli.main", "doctor"], capture_output=True,
                          text=True, cwd=rasa_model.root)
     assert out.returncode == 0, out.stdout
     assert "all good" in out.stdout
@@ -36,7 +36,7 @@ def test_doctor_is_happy_on_a_built_project(rasa_model):
 def test_doctor_names_each_missing_artefact_and_its_fix(built, tmp_path):
     env = {**os.environ, "SHOPBOT_VAR_DIR": str(tmp_path / "var"),
            "SHOPBOT_MODELS_DIR": str(tmp_path / "models")}
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "doctor"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "cli.main", "doctor"], capture_output=True,
                          text=True, cwd=built.root, env=env)
     assert out.returncode == 1
     lines = out.stdout.splitlines()

@@ -81,7 +81,7 @@ def test_privacy_forget_removes_the_real_conversation(stack, tmp_path):
     shopper = new_sender("shopper-forget-me")
     stack.say(shopper, "我想买口红")
     assert any(e["event"] == "user" for e in stack.tracker(shopper)["events"])
-    cli = [sys.executable, "-m", "bot.cli", "privacy"]  # on the stack's databases (stack.env)
+    cli = [sys.executable, "-m", "cli.main", "privacy"]  # on the stack's databases (stack.env)
     exported = subprocess.run(cli + ["export", "--user", shopper], env=stack.env,
                               cwd=stack.settings.root, capture_output=True, text=True, check=True)
     texts = [e["data"].get("text") for e in json.loads(exported.stdout)["conversations"]]

@@ -11,8 +11,8 @@ from datetime import datetime, time, timedelta
 import pytest
 from markupsafe import escape
 
-from bot.console.analytics import build_report, csv_rows, safe_cell, to_csv
-from bot.console.charts import bar_chart, column_chart, funnel_chart
+from web.console.analytics import build_report, csv_rows, safe_cell, to_csv
+from web.console.charts import bar_chart, column_chart, funnel_chart
 from tests import console_data as data
 from tests.console_data import client, console, sqlite_tracker, tracker_url  # noqa: F401 (fixtures)
 from tests.console_data import (ADD_TO_CART, CLICKS, DAY, FALLBACKS, FORMULA_INTENT, IMPRESSIONS, IN_RANGE,

@@ -20,9 +20,9 @@ from sqlalchemy import inspect, select, update
 from starlette.routing import Mount, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from bot.console.auth import add_staff, now, set_active
-from bot.settings import Settings, get_settings
-from bot.web.app import app
+from web.console.auth import add_staff, now, set_active
+from core.settings import Settings, get_settings
+from web.app import app
 from store.db import downgrade, engine_for, migrate, session_scope
 from store.models import Base, StaffSession
 from tests.conftest import free_port

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import delete
 
-from bot.console.auth import add_staff
-from bot.console.teach import export_annotations
+from web.console.auth import add_staff
+from web.console.teach import export_annotations
 from store.db import session_scope
 from store.models import StaffUser
 from tests.test_widget import (REPLY_TIMEOUT_MS, WIDGET, browser, open_shopper,  # noqa: F401 (fixtures)

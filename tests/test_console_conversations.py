@@ -17,9 +17,9 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from bot.console import handoff
-from bot.console.senders import RASA_CANNOT, rasa_conversation_url
-from bot.console.tracker import Filters, conversation_state, list_conversations, transcript
+from web.console import handoff
+from web.console.senders import RASA_CANNOT, rasa_conversation_url
+from web.console.tracker import Filters, conversation_state, list_conversations, transcript
 from tests import console_data as data
 from tests.console_data import (BULK, CARD_XSS, DAY, FALLBACKS, IN_RANGE, LATEST_FIRST, LONG, ODD, ODD_SENDERS,
                                 OLD_DAY, T0, USER_TURNS, XSS)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.build import rasa_inputs_fingerprint
-from bot.console.teach import DEFAULT_EXPORT, annotation_labels, export_annotations, marked_up
-from bot.settings import Settings
+from core.build import rasa_inputs_fingerprint
+from web.console.teach import DEFAULT_EXPORT, annotation_labels, export_annotations, marked_up
+from core.settings import Settings
 from tests.test_console_auth import console, csrf_of, logged_in, shopbot  # noqa: F401 (fixture)
 
 BLACK = {"start": 3, "end": 5, "entity": "color", "value": "黑色"}
@@ -200,7 +200,7 @@ def test_the_cli_exports_and_an_export_into_data_nlu_means_a_retrain(console, ag
     for name in ("config.yml", "domain.yml"):
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(console.root / name, project / name)
-    for folder in ("data", "rasa_addons"):
+    for folder in ("data", "rasa_plugins/nlu", "core"):
         shutil.copytree(console.root / folder, project / folder,
                         ignore=shutil.ignore_patterns("catalog", "eval", "annotations.yml", "__pycache__"))
     copy = console.model_copy(update={"root": project, "var_dir": console.var})

@@ -28,7 +28,7 @@ def test_labelled_set_is_large_varied_and_answerable(built, labelled):
 
 @pytest.mark.slow  # every query in every mode: minutes on 2 cores
 def test_eval_cli_prints_all_modes_and_hybrid_wins(built):
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "eval", "retrieval", "--json"],
+    out = subprocess.run([sys.executable, "-m", "cli.main", "eval", "retrieval", "--json"],
                          capture_output=True, text=True, cwd=built.root, check=True)
     scores = json.loads(out.stdout.strip().splitlines()[-1])
     assert scores["queries"] >= 200

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.event_consumer import handle, shown_products
-from bot.settings import Settings
+from core.event_consumer import handle, shown_products
+from core.settings import Settings
 from store.db import session_scope
 from store.history import SHOPPER_DATASETS, SHOWN_DATASET, interaction_rows
 from store.models import Interaction
@@ -65,7 +65,7 @@ def test_the_production_profile_switches_every_store():
     assert len(settings.rasa_urls) == 2 and settings.action_worker_count == 2
     env = settings.rasa_env()
     assert env["SHOPBOT_RASA_TRACKER_URL"].startswith("postgresql://")  # psycopg2 in Rasa's venv
-    from bot.processes import process_env
+    from core.processes import process_env
 
     env = process_env(settings)
     assert env["ACTION_SERVER_SANIC_WORKERS"] == "2"

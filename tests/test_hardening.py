@@ -9,7 +9,7 @@ import uuid
 import pytest
 from fastapi.routing import iter_route_contexts
 
-from bot.web.app import app
+from web.app import app
 from tests.conftest import free_port, shop_token
 
 HOSTILE_BODIES = ['{"sender": "s1"', "[]", "null", '"text"', "12", '{"sender": 1, "message": {}}',

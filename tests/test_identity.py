@@ -147,7 +147,7 @@ def test_access_log_names_no_shopper(built, client_for, caplog):
 
 
 def test_cli_prints_a_token_the_server_accepts(built):
-    run = subprocess.run([sys.executable, "-m", "bot.cli", "identity", "token", "u00042", "--ttl", "120"],
+    run = subprocess.run([sys.executable, "-m", "cli.main", "identity", "token", "u00042", "--ttl", "120"],
                          cwd=built.root, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     shopper = verify(built.secret("identity_secret"), run.stdout.strip(), built.identity_issuer)
@@ -165,7 +165,7 @@ def test_secrets_and_databases_are_owner_only(built):
 
 
 def test_forwarded_headers_are_believed_only_from_trusted_proxies(built):
-    from bot.processes import web_command
+    from core.processes import web_command
 
     assert "--no-proxy-headers" in web_command(built)
     behind = web_command(built.model_copy(update={"trusted_proxies": "10.0.0.2"}))
@@ -183,7 +183,7 @@ def test_moving_window_counts_per_key_and_forgets_old_hits():
 
 
 def test_no_secret_is_passed_on_a_command_line(built):
-    from bot.processes import commands, process_env
+    from core.processes import commands, process_env
 
     env = process_env(built)
     secrets = [env[k] for k in ("SHOPBOT_RASA_TOKEN", "SHOPBOT_IDENTITY_SECRET", "SHOPBOT_ACTION_SECRET",

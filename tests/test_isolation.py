@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
+from core.settings import Settings
 from store.cart import cart_lines
 from tests.chat import new_sender, products_of, texts_of
 

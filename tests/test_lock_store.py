@@ -1,4 +1,4 @@
-"""The production lock store (rasa_stores/lock_store.py) against real Redis: tickets issued at
+"""The production lock store (rasa_plugins/stores/lock_store.py) against real Redis: tickets issued at
 the same moment by several Rasa processes are all distinct — Rasa's own RedisLockStore hands
 the same ticket to two of them (then two turns of one conversation run at once)."""
 from __future__ import annotations
@@ -34,5 +34,5 @@ def redis_up(built):
 
 
 def test_tickets_issued_at_once_by_several_processes_are_all_distinct(redis_up):
-    atomic = race(redis_up, "rasa_stores.lock_store.AtomicRedisLockStore")
+    atomic = race(redis_up, "rasa_plugins.stores.lock_store.AtomicRedisLockStore")
     assert atomic == {"issued": 180, "distinct": 180, "held": 180}

@@ -8,7 +8,7 @@ import tarfile
 import httpx
 import pytest
 
-from bot.services import make_searcher
+from core.services import make_searcher
 
 pytestmark = pytest.mark.integration
 

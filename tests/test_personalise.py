@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services import make_personaliser, make_searcher
+from core.services import make_personaliser, make_searcher
 from recommender.data import Event
 
 

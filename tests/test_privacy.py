@@ -16,12 +16,12 @@ import yaml
 from sqlalchemy import MetaData, Table, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from bot.console.teach import export_annotations, plain_text, read_nlu
+from web.console.teach import export_annotations, plain_text, read_nlu
 from store.db import engine_for, migrate, session_scope
 from store.history import SHOWN_DATASET, record_shown
 from store.models import (Annotation, CartItem, Interaction, LogisticsEvent, Order, OrderItem,
                           Product, User)
-from bot.console.nlu_forget import export_scrubber
+from web.console.nlu_forget import export_scrubber
 from store.privacy import ALIAS_PREFIX, export_user, forget_user
 from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database
 from tests.console_data import action, bot, cards, drop_postgres, replay, session, slot, user
@@ -288,7 +288,7 @@ def test_export_lists_everything_forget_removes(shop, tracker_url):
 @pytest.fixture
 def cli_env(monkeypatch, tmp_path):
     """Point `shopbot` at the given databases through SHOPBOT_* variables (settings are cached)."""
-    from bot.settings import get_settings
+    from core.settings import get_settings
 
     def point(shop_url: str, tracker: str, production: bool) -> None:
         monkeypatch.setenv("SHOPBOT_DATABASE_URL", shop_url)
@@ -305,7 +305,7 @@ def cli_env(monkeypatch, tmp_path):
 def test_the_cli_uses_the_profiles_tracker_store(shop, tracker_url, cli_env, tmp_path):
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from cli.main import app
 
     url, nlu_file = shop
     cli_env(url, tracker_url, production=not url.startswith("sqlite"))
@@ -330,7 +330,7 @@ def test_the_cli_uses_the_profiles_tracker_store(shop, tracker_url, cli_env, tmp
 def test_a_broken_training_file_stops_forget_before_anything_changes(shop, tracker_url, cli_env):
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from cli.main import app
 
     url, nlu_file = shop
     nlu_file.write_text("nlu: [unclosed\n", encoding="utf-8")

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
+from core.settings import Settings
 from store.db import engine_for, ensure_database
 from store.history import SHOWN_DATASET
 from store.models import Annotation, Interaction
@@ -215,7 +215,7 @@ def test_privacy_forget_leaves_no_row_naming_the_shopper_in_either_database(prod
         session.add(Annotation(sender_id=user, text="我想买保温杯", intent="search_product",
                                staff="tester", created_at=datetime.now(timezone.utc)))
     assert _rows_naming(settings.db_url, user) and _rows_naming(settings.tracker_db_url, user)
-    forgot = subprocess.run([sys.executable, "-m", "bot.cli", "privacy", "forget", "--user", user, "--yes",
+    forgot = subprocess.run([sys.executable, "-m", "cli.main", "privacy", "forget", "--user", user, "--yes",
                              "--nlu-file", str(tmp_path / "annotations.yml")],
                             env=production.env, cwd=settings.root, capture_output=True, text=True, timeout=120)
     assert forgot.returncode == 0, forgot.stderr

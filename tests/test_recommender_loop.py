@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import shop_token
 from recommender.train import read_manifest
 
-SHOPBOT = [sys.executable, "-m", "bot.cli"]
+SHOPBOT = [sys.executable, "-m", "cli.main"]
 
 
 def shopbot(settings, *args: str) -> subprocess.CompletedProcess:

@@ -14,9 +14,9 @@ import httpx
 import psutil
 import pytest
 
-from bot.build import rasa_inputs_fingerprint
-from bot.processes import wait_until_up
-from bot.settings import Settings
+from core.build import rasa_inputs_fingerprint
+from core.processes import wait_until_up
+from core.settings import Settings
 from tests.conftest import RASA_LOAD_TIMEOUT, free_port, private_copy
 
 pytestmark = pytest.mark.integration
@@ -39,7 +39,7 @@ def test_run_serves_the_chain_and_ctrl_c_stops_everything(rasa_model, tmp_path):
     ports = {"SHOPBOT_RASA_PORT": free_port(), "SHOPBOT_ACTION_PORT": free_port(),
              "SHOPBOT_WEB_PORT": free_port()}
     env = {**on_copies(rasa_model, tmp_path), **{k: str(v) for k, v in ports.items()}}
-    runner = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, cwd=rasa_model.root,
+    runner = subprocess.Popen([sys.executable, "-m", "cli.main", "run"], env=env, cwd=rasa_model.root,
                               stdout=open(tmp_path / "run.log", "wb"), stderr=subprocess.STDOUT)
     web = f"http://127.0.0.1:{ports['SHOPBOT_WEB_PORT']}"
     try:
@@ -67,7 +67,7 @@ def test_run_serves_the_chain_and_ctrl_c_stops_everything(rasa_model, tmp_path):
 
 def test_shell_talks_to_the_assistant_through_the_action_server(rasa_model, tmp_path):
     env = {**on_copies(rasa_model, tmp_path), "SHOPBOT_ACTION_PORT": str(free_port())}
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "shell"], input="我想买手机\n/stop\n",
+    out = subprocess.run([sys.executable, "-m", "cli.main", "shell"], input="我想买手机\n/stop\n",
                          capture_output=True, text=True, cwd=rasa_model.root, env=env,
                          timeout=RASA_LOAD_TIMEOUT)
     assert "为你找到这几款手机" in out.stdout, out.stdout[-2000:]

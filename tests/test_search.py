@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bot.services import make_searcher
+from core.services import make_searcher
 from retrieval.encoder import load_encoder
 from retrieval.index import IndexMismatch, build_index, load_index, read_manifest
 from retrieval.search import Searcher, color_matches
@@ -134,7 +134,7 @@ def test_hnsw_index_searches_and_tombstones(built, tmp_path):
 
 @pytest.mark.slow  # a CLI process loading the encoder
 def test_cli_search_json(built):
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "search", "三千以内的蓝牙耳机", "--k", "5",
+    out = subprocess.run([sys.executable, "-m", "cli.main", "search", "三千以内的蓝牙耳机", "--k", "5",
                           "--json"], capture_output=True, text=True, cwd=built.root, check=True)
     body = json.loads(out.stdout.strip().splitlines()[-1])
     assert body["query"] == "三千以内的蓝牙耳机" and len(body["results"]) == 5
@@ -146,7 +146,7 @@ def test_cli_search_json(built):
 
 @pytest.mark.slow  # a CLI process loading the encoder
 def test_cli_search_reads_queries_from_stdin(built):
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "search", "-", "--k", "3", "--json"],
+    out = subprocess.run([sys.executable, "-m", "cli.main", "search", "-", "--k", "3", "--json"],
                          input="我想买手机\n\n口红\n", capture_output=True, text=True,
                          cwd=built.root, check=True)
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]

@@ -1,7 +1,7 @@
 """Long conversations stay cheap and keep what matters (issue "Lean serving").
 
 Rasa loads, per turn, only the session's last shopper messages and the events that still decide
-its state (rasa_stores/tracker_store.py); a shopper back after half an hour starts a fresh
+its state (rasa_plugins/stores/tracker_store.py); a shopper back after half an hour starts a fresh
 session (domain.yml session_config) with the cart still in the shop database. Timings are
 measured by `python -m bench.tracker_cost`, not asserted here.
 """

@@ -239,5 +239,5 @@ def test_no_secret_shows_in_any_process_listing(stack, web):
             listings.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
         except OSError:
             continue
-    assert any("rasa_channels.serve" in line for line in listings)  # the stack's Rasa is there
+    assert any("rasa_plugins.channels.serve" in line for line in listings)  # the stack's Rasa is there
     assert not [line for line in listings if any(s in line for s in secrets)]

@@ -24,7 +24,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from bot.settings import Settings
+from core.settings import Settings
 from store.cart import cart_lines
 from store.db import session_scope
 from store.models import Interaction
@@ -437,7 +437,7 @@ def test_widget_config_offers_rasas_socketio_channel(offline_web):
     config = httpx.get(f"{offline_web.url}/api/widget/config", timeout=10).json()
     assert config["rest_url"] == "/api/chat" and config["events_url"] == "/api/events"
     assert config["socketio"] == {"url": offline_web.settings.rasa_url, "path": "/socket.io",
-                                  "channel": "rasa_channels.socketio.SocketIOChannel"}
+                                  "channel": "rasa_plugins.channels.socketio.SocketIOChannel"}
 
 
 # ---------------------------------------------------------------- the real stack

@@ -1,4 +1,4 @@
-"""The lean tracker store (rasa_stores/tracker_store.py) against Rasa's own SQLTrackerStore, in
+"""The lean tracker store (rasa_plugins/stores/tracker_store.py) against Rasa's own SQLTrackerStore, in
 .venv-rasa: one long conversation played turn by turn into both, the way Rasa's processor does
 (load, add the turn's events, save), with searches, a form, a fallback whose message Rasa takes
 back (`rewind`), an `undo`, a slot reset, a staff pause and resume, a restart and a new session.
@@ -129,7 +129,7 @@ async def main() -> None:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
 
-    from rasa_stores.tracker_store import LeanSQLTrackerStore
+    from rasa_plugins.stores.tracker_store import LeanSQLTrackerStore
 
     from sqlalchemy.engine import make_url
 

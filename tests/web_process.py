@@ -5,8 +5,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.processes import process_env, wait_until_up, web_command
-from bot.settings import Settings
+from core.processes import process_env, wait_until_up, web_command
+from core.settings import Settings
 
 
 @dataclass
@@ -26,7 +26,7 @@ class WebApp:
 
 
 def start_web(settings: Settings, workdir: Path, extra_env: dict[str, str] | None = None) -> WebApp:
-    """uvicorn serving bot.web.app on settings.web_port, configured by SHOPBOT_* like `shopbot run`."""
+    """uvicorn serving web.app on settings.web_port, configured by SHOPBOT_* like `shopbot run`."""
     env = {**process_env(settings), **(extra_env or {})}
     log = open(workdir / f"web-{settings.web_port}.log", "ab")
     proc = subprocess.Popen(web_command(settings), env=env, cwd=settings.root, stdout=log,

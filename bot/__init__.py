@@ -1,1 +1,0 @@
-"""Daogou's web app, CLI, settings and process runner."""

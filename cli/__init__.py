@@ -1,0 +1,1 @@
+"""`shopbot`, the command line: builds, data, evaluation, search, console accounts, running it all."""

@@ -1,0 +1,4 @@
+"""`python -m cli …` = `shopbot …`."""
+from cli.main import app
+
+app()

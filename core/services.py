@@ -1,0 +1,35 @@
+"""Build the library objects a serving process needs from settings (one place for wiring)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from core.settings import Settings
+from recommender.data import Event, events_from_rows
+from recommender.service import Personaliser, Weights
+from store.catalog import all_products, category_aliases
+from store.history import interaction_rows
+
+if TYPE_CHECKING:
+    from retrieval.search import Searcher
+
+
+def make_searcher(settings: Settings) -> "Searcher":
+    from retrieval.search import Searcher  # loads torch and the encoder: only where searching
+
+    return Searcher(settings.index_dir, settings.encoder_dir, all_products(settings.db_url),
+                    category_aliases(settings.db_url))
+
+
+def blend_weights(settings: Settings) -> Weights:
+    return Weights(settings.blend_semantic, settings.blend_cf, settings.blend_popularity)
+
+
+def history_reader(settings: Settings) -> Callable[[str], list[Event]]:
+    """A shopper's stored events, read fresh per request so new chat clicks count at once."""
+    return lambda user_id: events_from_rows(interaction_rows(settings.db_url, user_id=user_id))
+
+
+def make_personaliser(settings: Settings) -> Personaliser:
+    products = {p.id: p for p in all_products(settings.db_url)}
+    return Personaliser(settings.cf_dir, products, history_reader(settings), blend_weights(settings))

@@ -1,5 +1,0 @@
-"""Rasa server plug-ins for the conversation stores: the tracker store both profiles load
-(endpoints.yml, endpoints.production.yml) and the production profile's Redis lock store.
-
-Kept out of `rasa_addons/` (NLU components), so changing them never retrains the model.
-"""
