@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from store.db import session_scope
-from store.generate import main as generate
+from shopgen.generate import main as generate
 from store.models import Category, Interaction, Order, Product, Promotion, User
 
 SHIPPED = ("categories.jsonl", "products.jsonl", "users.jsonl", "interactions.csv",
