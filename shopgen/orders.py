@@ -52,31 +52,6 @@ def _priced(offers: list[Promotion], when: datetime, lines: list[tuple[Item, int
     return priced.total, priced.discount
 
 
-def _best_discount(promotions: list[dict], when: datetime, lines: list[tuple[Item, int]],
-                   new_user: bool, has_coupon: bool) -> tuple[float, str | None]:
-    best, best_id = 0.0, None
-    for promo in promotions:
-        if not (datetime.fromisoformat(promo["starts_at"]) <= when <= datetime.fromisoformat(promo["ends_at"])):
-            continue
-        eligible = sum(item.row["price"] * qty for item, qty in lines
-                       if promo["category"] in (None, item.row["category"])
-                       and promo["brand"] in (None, item.row["brand"]))
-        if eligible <= 0:
-            continue
-        if promo["type"] == "coupon":
-            if not has_coupon or (promo["code"] == "NEW20" and not new_user):
-                continue
-        if promo["type"] == "category_discount":
-            value = eligible * (1 - promo["discount_rate"])
-        elif eligible >= promo["threshold"]:
-            value = promo["amount"]
-        else:
-            continue
-        if value > best:
-            best, best_id = round(value, 2), promo["id"]
-    return best, best_id
-
-
 def _tracking(rng: random.Random, carrier: str) -> str:
     """A tracking number in the carrier's pattern (every carrier's is drawn, one is kept)."""
     digits = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))  # noqa: E731
@@ -123,9 +98,10 @@ def _trail(rng: random.Random, shopper: Shopper, carrier: str, paid: datetime) -
 def build_orders(rng: random.Random, rows: list[tuple], items: list[Item], shoppers: list[Shopper],
                  promotions: list[dict]) -> tuple[list[dict], list[tuple], dict[str, dict[str, tuple]]]:
     """Orders from purchase events (one per user-hour), ratings after delivery, pending and
-    cancelled checkouts from abandoned carts; returns (orders, rating rows, carts)."""
+    cancelled checkouts from abandoned carts, each priced as checkout would have priced it
+    when it was placed; returns (orders, rating rows, carts)."""
     item_by_id = {i.row["id"]: i for i in items}
-    shopper_by_id = {s.id: s for s in shoppers}
+    offers = _offers(promotions)
     per_user: dict[str, list[tuple]] = {}
     for row in rows:
         per_user.setdefault(row[1], []).append(row)
@@ -144,8 +120,7 @@ def build_orders(rng: random.Random, rows: list[tuple], items: list[Item], shopp
     for shopper in shoppers:
         events = sorted(per_user.get(shopper.id, []), key=lambda r: r[0])
         taste = Taste(shopper, {})
-        has_coupon = rng.random() < 0.5
-        n_orders = 0
+        rng.random()  # once: holds a coupon (checkout applies none); drawn so later draws stay put
         groups: list[list[tuple]] = []
         for row in events:
             if row[3] != "purchase":
@@ -163,10 +138,7 @@ def build_orders(rng: random.Random, rows: list[tuple], items: list[Item], shopp
                     (2 if rng.random() < 0.05 else 1)
                 quantities[row[2]] = quantities.get(row[2], 0) + qty
             lines = [(item_by_id[pid], qty) for pid, qty in quantities.items()]
-            subtotal = round(sum(i.row["price"] * q for i, q in lines), 2)
-            new_user = n_orders == 0 and created - shopper.registered_at < timedelta(days=30)
-            discount, coupon = _best_discount(promotions, created, lines, new_user, has_coupon)
-            n_orders += 1
+            total, discount = _priced(offers, created, lines)
             depts = {i.row["department"] for i, _ in lines}
             carrier = rng.choice(["顺丰速运", "京东物流"]) if depts & {"数码", "家电"} and rng.random() < 0.7 \
                 else rng.choices(CARRIERS, weights=CARRIER_WEIGHTS)[0]
@@ -179,7 +151,7 @@ def build_orders(rng: random.Random, rows: list[tuple], items: list[Item], shopp
                 "id": order_id(created), "user_id": shopper.id, "status": status,
                 "created_at": created.isoformat(),
                 "items": [{"product_id": i.row["id"], "quantity": q, "price": i.row["price"]} for i, q in lines],
-                "total": round(subtotal - discount, 2), "discount": discount, "coupon": coupon,
+                "total": total, "discount": discount, "coupon": None,
                 "address": shopper.address, "logistics": trail, "carrier": carrier,
                 "tracking_no": _tracking(rng, carrier) if trail else None,
             })
@@ -213,12 +185,12 @@ def build_orders(rng: random.Random, rows: list[tuple], items: list[Item], shopp
                 created = when + timedelta(minutes=rng.randint(1, 20))
                 if created >= END:
                     created = when
-                price = item.row["price"]
+                total, discount = _priced(offers, created, [(item, qty)])
                 orders.append({
                     "id": order_id(created), "user_id": shopper.id, "status": status,
                     "created_at": created.replace(microsecond=0).isoformat(),
-                    "items": [{"product_id": pid, "quantity": qty, "price": price}],
-                    "total": round(price * qty, 2), "discount": 0.0, "coupon": None,
+                    "items": [{"product_id": pid, "quantity": qty, "price": item.row["price"]}],
+                    "total": total, "discount": discount, "coupon": None,
                     "address": shopper.address, "logistics": [], "carrier": "", "tracking_no": None,
                 })
                 continue

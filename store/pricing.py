@@ -23,6 +23,11 @@ class Quote:
     def total(self) -> float:
         return round(self.subtotal - sum(amount for _, amount in self.discounts), 2)
 
+    @property
+    def discount(self) -> float:
+        """All that the promotions take off, as an order stores it."""
+        return round(self.subtotal - self.total, 2)
+
 
 def _aware(stamp: datetime) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
@@ -41,7 +46,8 @@ def promotions(url: str, now: datetime | None = None, category: str | None = Non
 
 
 def quote(lines: Sequence, active: Sequence[Promotion]) -> Quote:
-    """Price `lines` (objects with .product.price/.product.category/.product.brand and .quantity)."""
+    """Price `lines` (objects with .product.price/.product.category/.product.brand and .quantity);
+    a 满减 for a category or brand counts only what the cart holds of it."""
     amounts = [(line.product, round(line.product.price * line.quantity, 2)) for line in lines]
     result = Quote(round(sum(a for _, a in amounts), 2))
     remaining = result.subtotal
@@ -58,7 +64,9 @@ def quote(lines: Sequence, active: Sequence[Promotion]) -> Quote:
     for promo in active:
         if promo.type != "full_reduction":
             continue
-        base = remaining if not promo.category else sum(a for p, a in amounts if p.category == promo.category)
+        base = remaining if not (promo.category or promo.brand) else sum(
+            a for p, a in amounts if (not promo.category or p.category == promo.category)
+            and (not promo.brand or p.brand == promo.brand))
         if base >= promo.threshold and (best is None or promo.amount > best.amount):
             best = promo
     if best is not None:

@@ -59,6 +59,14 @@ def test_quote_applies_category_discount_then_the_best_full_reduction():
     assert priced.total == 1100
 
 
+def test_a_brand_full_reduction_counts_only_that_brands_products():
+    offer = promo(name="华为满3000减200", threshold=3000, amount=200, brand="华为")
+    assert quote([line(3999, "手机", brand="苹果")], [offer]).discounts == []
+    both = quote([line(2499, "手机", brand="华为"), line(699, "蓝牙耳机", brand="华为"), line(999, "手机", brand="小米")],
+                 [offer])
+    assert both.discounts == [("华为满3000减200", 200)] and both.discount == 200 and both.total == 3997
+
+
 def test_promotions_in_force_and_starting_soon(shop):
     now = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
     active, soon = promotions(shop.db_url, now=now, category="扫地机器人")
