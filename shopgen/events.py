@@ -100,6 +100,14 @@ def _session(rng, taste: Taste, t: datetime, kind: str, payload, fav, fav_w, eve
             if rng.random() < p:
                 follow.append((t + timedelta(days=gap * rng.uniform(0.7, 1.3)), "repeat", item))
 
+    def click_then_buy(item: Item, seconds_lo: int, seconds_hi: int, chance: float) -> None:
+        """A return visit for one product: a click, then a purchase with `chance`."""
+        events.append((t, item.row["id"], "click"))
+        step(seconds_lo, seconds_hi)
+        if rng.random() < chance:
+            events.append((t, item.row["id"], "purchase"))
+            bought(item)
+
     if kind == "repeat":
         item: Item = payload
         if rng.random() < 0.15:                       # same brand, another product this time
@@ -108,22 +116,14 @@ def _session(rng, taste: Taste, t: datetime, kind: str, payload, fav, fav_w, eve
         if rng.random() < 0.6:
             events.append((t, item.row["id"], "view"))
             step(5, 90)
-        events.append((t, item.row["id"], "click"))
-        step(10, 300)
-        if rng.random() < 0.9:
-            events.append((t, item.row["id"], "purchase"))
-            bought(item)
+        click_then_buy(item, 10, 300, 0.9)
         return events, follow
 
     if kind == "cart":
         item = payload
         if item.row["id"] not in cart:
             return events, follow
-        events.append((t, item.row["id"], "click"))
-        step(20, 600)
-        if rng.random() < 0.6:
-            events.append((t, item.row["id"], "purchase"))
-            bought(item)
+        click_then_buy(item, 20, 600, 0.6)
         return events, follow
 
     intent = 1.0
