@@ -7,15 +7,18 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from actions.context import (LOGIN_NEEDED, ShopAction, logged_in, positions, product, quantity,
                              referenced)
 from actions.render import card, products_payload, yuan
 from core.settings import get_settings
-from store.cart import add_to_cart, cart_lines, remove_from_cart
+from store.cart import CartLine, add_to_cart, cart_lines, remove_from_cart
+from store.db import session_scope
 from store.history import record_event
-from store.orders import place_order
-from store.pricing import promotions, quote
+from store.models import Order
+from store.orders import OutOfStock, place_order
+from store.pricing import Quote, promotions, quote
 
 CHECKOUT_BUTTONS = [{"title": "确认下单", "payload": "/affirm"}, {"title": "再看看", "payload": "/deny"}]
 SURE = 0.8  # an order is placed only on a clear yes
@@ -43,20 +46,51 @@ def cart_summary(lines, user_quote) -> str:
     return text + f"\n应付：{yuan(user_quote.total)}"
 
 
+def add_and_record(url: str, user_id: str, product_id: str, count: int) -> tuple[CartLine, int]:
+    """One act, one transaction: the cart line and its add_to_cart event commit together or not
+    at all; returns the line and how many items the cart now holds."""
+    with session_scope(url) as session:
+        line = add_to_cart(session, user_id, product_id, count)
+        record_event(session, user_id, product_id, "add_to_cart")
+        return line, sum(x.quantity for x in cart_lines(session, user_id))
+
+
+def checkout(url: str, user_id: str) -> tuple[Order, Quote] | None:
+    """One act, one transaction: the order and its lines at today's prices and promotions, the
+    units taken from stock, one purchase event per line and the emptied cart — all or nothing.
+    None when the cart is empty; raises OutOfStock (nothing written) when a line cannot be filled."""
+    with session_scope(url) as session:
+        lines = cart_lines(session, user_id)
+        if not lines:
+            return None
+        priced = quote(lines, promotions(session)[0])
+        order = place_order(session, user_id, lines, priced.total, round(priced.subtotal - priced.total, 2))
+        for line in lines:
+            record_event(session, user_id, line.product.id, "purchase")
+    return order, priced
+
+
+def out_of_stock_text(exc: OutOfStock) -> str:
+    """Why the order was refused, and that the cart is kept as it was."""
+    short = ("已经卖完了" if exc.left == 0 else f"只剩 {exc.left} 件，不够购物车里的 {exc.wanted} 件")
+    return (f"抱歉，{exc.title} {short}，这次没有下单，购物车里的商品都还在。"
+            "可以改一下数量或者删掉这件，再说“去结算”。")
+
+
 def place(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-    """Turn the shopper's cart into an order at today's prices and promotions."""
+    """Turn the shopper's cart into an order (`checkout`) and tell them how it went."""
     if not logged_in(tracker):
         dispatcher.utter_message(text=LOGIN_NEEDED.format(what="下单") + "购物车里的商品会一直为你留着。")
         return [SlotSet("awaiting", None)]
-    url = get_settings().db_url
-    lines = cart_lines(url, tracker.sender_id)
-    if not lines:
+    try:
+        placed = checkout(get_settings().db_url, tracker.sender_id)
+    except OutOfStock as exc:
+        dispatcher.utter_message(text=out_of_stock_text(exc))
+        return [SlotSet("awaiting", None)]
+    if placed is None:
         dispatcher.utter_message(text="购物车是空的，没有可以下单的商品。")
         return [SlotSet("awaiting", None)]
-    priced = quote(lines, promotions(url)[0])
-    order = place_order(url, tracker.sender_id, lines, priced.total, round(priced.subtotal - priced.total, 2))
-    for line in lines:
-        record_event(url, tracker.sender_id, line.product.id, "purchase")
+    order, priced = placed
     dispatcher.utter_message(text=f"下单成功！订单号 {order.id}，应付 {yuan(priced.total)}，"
                                   "请在 30 分钟内完成支付。之后可以随时问我“订单到哪了”。")
     return [SlotSet("awaiting", None), SlotSet("order_id", order.id)]
@@ -72,14 +106,12 @@ class ActionAddToCart(ShopAction):
         if not ids:
             dispatcher.utter_message(text="想加购哪一款呢？先搜一下商品，然后告诉我序号，比如“把第二个加入购物车”。")
             return []
-        url, item, count = get_settings().db_url, product(ids[0]), quantity(tracker)
+        item, count = product(ids[0]), quantity(tracker)
         try:
-            line = add_to_cart(url, tracker.sender_id, item.id, count)
+            line, total = add_and_record(get_settings().db_url, tracker.sender_id, item.id, count)
         except ValueError:
             dispatcher.utter_message(text=f"抱歉，{item.title} 暂时缺货，要不看看同类的其他款？")
             return [SlotSet("focus_product", item.id)]
-        record_event(url, tracker.sender_id, item.id, "add_to_cart")
-        total = sum(x.quantity for x in cart_lines(url, tracker.sender_id))
         dispatcher.utter_message(
             text=f"已加入购物车：{item.title} × {count}（购物车里这款共 {line.quantity} 件，"
                  f"总共 {total} 件商品）。",
@@ -94,12 +126,12 @@ class ActionViewCart(ShopAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        url = get_settings().db_url
-        lines = cart_lines(url, tracker.sender_id)
+        with session_scope(get_settings().db_url) as session:
+            lines = cart_lines(session, tracker.sender_id)
+            active, _ = promotions(session)
         if not lines:
             dispatcher.utter_message(text="购物车还是空的～想买点什么？我帮你挑。")
             return []
-        active, _ = promotions(url)
         dispatcher.utter_message(text="购物车里有：\n" + cart_summary(lines, quote(lines, active)),
                                  buttons=[{"title": "去结算", "payload": "去结算"}])
         dispatcher.utter_message(json_message=products_payload([card(line.product) for line in lines]))
@@ -112,36 +144,38 @@ class ActionRemoveFromCart(ShopAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        url = get_settings().db_url
-        lines = cart_lines(url, tracker.sender_id)
-        text = tracker.latest_message.get("text") or ""
-        if not lines:
-            dispatcher.utter_message(text="购物车是空的，没有需要删除的商品。")
-            return []
-        if any(w in text for w in ("清空", "全部", "都不要", "全删")):
-            remove_from_cart(url, tracker.sender_id)
-            dispatcher.utter_message(text="已清空购物车。")
-            return []
-        target = None
-        if positions(tracker) and tracker.get_slot("shown_products") == [line.product.id for line in lines]:
-            ids = referenced(tracker, 1)
-            target = next((line for line in lines if ids and line.product.id == ids[0]), None)
-        if target is None:  # by name or category word: "把耳机删了"
-            target = next((line for line in lines if line.product.category in text or line.product.brand in text
-                           or str((line.product.attributes or {}).get("系列", "")) in text), None)
-        if target is None and len(lines) == 1:
-            target = lines[0]
-        if target is None:
-            meant = referenced(tracker, 1)
-            target = next((line for line in lines if line.product.id in meant), None)
-        if target is None:
-            dispatcher.utter_message(text="要删除购物车里的哪一件呢？可以说“删掉第一个”或者商品名称。")
-            return []
-        remove_from_cart(url, tracker.sender_id, target.product.id)
-        left = len(lines) - 1
-        dispatcher.utter_message(text=f"已从购物车移除：{target.product.title}。"
-                                      + (f"购物车里还有 {left} 件商品。" if left else "购物车现在是空的。"))
+        with session_scope(get_settings().db_url) as session:
+            reply = remove(session, tracker)
+        dispatcher.utter_message(text=reply)  # only once the removal is committed
         return []
+
+
+def remove(session: Session, tracker: Tracker) -> str:
+    """Remove the line the shopper means (or everything) in the act's transaction; the reply."""
+    lines = cart_lines(session, tracker.sender_id)
+    text = tracker.latest_message.get("text") or ""
+    if not lines:
+        return "购物车是空的，没有需要删除的商品。"
+    if any(w in text for w in ("清空", "全部", "都不要", "全删")):
+        remove_from_cart(session, tracker.sender_id)
+        return "已清空购物车。"
+    target = None
+    if positions(tracker) and tracker.get_slot("shown_products") == [line.product.id for line in lines]:
+        ids = referenced(tracker, 1)
+        target = next((line for line in lines if ids and line.product.id == ids[0]), None)
+    if target is None:  # by name or category word: "把耳机删了"
+        target = next((line for line in lines if line.product.category in text or line.product.brand in text
+                       or str((line.product.attributes or {}).get("系列", "")) in text), None)
+    if target is None and len(lines) == 1:
+        target = lines[0]
+    if target is None:
+        meant = referenced(tracker, 1)
+        target = next((line for line in lines if line.product.id in meant), None)
+    if target is None:
+        return "要删除购物车里的哪一件呢？可以说“删掉第一个”或者商品名称。"
+    remove_from_cart(session, tracker.sender_id, target.product.id)
+    left = len(lines) - 1
+    return f"已从购物车移除：{target.product.title}。" + (f"购物车里还有 {left} 件商品。" if left else "购物车现在是空的。")
 
 
 class ActionCheckout(ShopAction):
@@ -152,12 +186,12 @@ class ActionCheckout(ShopAction):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         if tracker.get_slot("awaiting") == "checkout" and answering_checkout(tracker):
             return place(dispatcher, tracker)  # "确认下单" right after the summary is a yes
-        url = get_settings().db_url
-        lines = cart_lines(url, tracker.sender_id)
+        with session_scope(get_settings().db_url) as session:
+            lines = cart_lines(session, tracker.sender_id)
+            active, _ = promotions(session)
         if not lines:
             dispatcher.utter_message(text="购物车是空的，先挑几件喜欢的商品吧～")
             return []
-        active, soon = promotions(url)
         summary = cart_summary(lines, quote(lines, active))
         coupons = [p for p in active if p.type == "coupon"]
         hint = "".join(f"\n可用优惠券：{p.name}（结算时输入 {p.code}）" for p in coupons if p.code)

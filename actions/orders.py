@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import LOGIN_NEEDED, ShopAction, logged_in
 from actions.render import yuan
 from core.settings import get_settings
+from store.db import session_scope
 from store.orders import find_order_id, order_for, product_titles, recent_orders
 
 
@@ -52,7 +53,8 @@ class ActionAskOrderId(ShopAction):
         if not logged_in(tracker):
             dispatcher.utter_message(text=LOGIN_NEEDED.format(what="查询订单和物流"))
             return []
-        orders = recent_orders(get_settings().db_url, tracker.sender_id)
+        with session_scope(get_settings().db_url) as session:
+            orders = recent_orders(session, tracker.sender_id)
         buttons = [{"title": f"{o.id}（{o.status}）", "payload": f"查订单 {o.id}"} for o in orders]
         dispatcher.utter_message(text="请告诉我要查询的订单号（DD 开头），" +
                                  ("也可以直接点下面最近的订单：" if buttons else "在“我的订单”里可以找到。"),
@@ -69,14 +71,14 @@ class ActionOrderStatus(ShopAction):
         if not logged_in(tracker):
             dispatcher.utter_message(text=LOGIN_NEEDED.format(what="查询订单和物流"))
             return [SlotSet("order_id", None)]
-        url = get_settings().db_url
         order_id = tracker.get_slot("order_id")
-        order = order_for(url, tracker.sender_id, order_id) if order_id else None
+        with session_scope(get_settings().db_url) as session:
+            order = order_for(session, tracker.sender_id, order_id) if order_id else None
+            titles = product_titles(session, [item.product_id for item in order.items]) if order else {}
         if order is None:
             dispatcher.utter_message(text=f"没有找到订单 {order_id}。请核对订单号；只能查询您本人账户下的订单。"
                                           "需要的话我可以帮您转人工客服。")
             return [SlotSet("order_id", None)]
-        titles = product_titles(url, [item.product_id for item in order.items])
         items = "、".join(f"{titles.get(i.product_id, i.product_id)} × {i.quantity}" for i in order.items)
         lines = [f"订单 {order.id}：{order.status}", f"商品：{items}", f"实付：{yuan(order.total)}"]
         if order.logistics:

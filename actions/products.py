@@ -11,6 +11,7 @@ from actions.context import ShopAction, product, referenced, shown
 from actions.render import card, comparison_payload, comparison_text, detail_text, products_payload, verdict
 from actions.services import searcher
 from core.settings import get_settings
+from store.db import session_scope
 from store.history import record_event
 
 NOTHING_SHOWN = "我们还没开始挑商品呢～先告诉我想买什么吧，比如“三千以内的拍照手机”。"
@@ -37,7 +38,8 @@ class ActionProductDetail(ShopAction):
         if item is None:
             dispatcher.utter_message(text=NOTHING_SHOWN)
             return []
-        record_event(get_settings().db_url, tracker.sender_id, item.id, "click")
+        with session_scope(get_settings().db_url) as session:
+            record_event(session, tracker.sender_id, item.id, "click")
         dispatcher.utter_message(text=detail_text(item),
                                  buttons=[{"title": "加入购物车", "payload": "把这款加入购物车"},
                                           {"title": "这个配什么", "payload": "这个配什么"}])

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, category_in_view
 from core.settings import get_settings
+from store.db import session_scope
 from store.pricing import promotions
 
 NEGATIVE = ("太差", "投诉", "垃圾", "骗子", "坑人", "气死", "差评", "什么破", "烂透", "无语", "退钱")
@@ -28,7 +29,8 @@ class ActionPromotions(ShopAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         category = category_in_view(tracker)
-        active, soon = promotions(get_settings().db_url, category=category)
+        with session_scope(get_settings().db_url) as session:
+            active, soon = promotions(session, category=category)
         scope = f"{category}相关的" if category else ""
         lines = []
         if active:

@@ -52,10 +52,12 @@ def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format f
         source = str(ratings)
     else:
         from core.build import build_all
+        from store.db import session_scope
         from store.history import interaction_rows
 
         build_all(settings, only=["catalog"], log=lambda _: None)
-        events = events_from_rows(interaction_rows(settings.db_url))
+        with session_scope(settings.db_url) as session:
+            events = events_from_rows(interaction_rows(session))
         source = "shop database"
     models = standard_models(explicit=all(e.event == "rating" for e in events), engine=engine,
                              master=settings.spark_master, cf_weight=settings.blend_cf,

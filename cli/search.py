@@ -25,10 +25,10 @@ def index_ship() -> None:
     """Write the shipped catalog's vectors to data/catalog/ so fresh clones skip encoding."""
     from core.build import shipped_embeddings
     from retrieval.index import EmbeddingCache
-    from store.catalog import all_products
+    from core.services import read_catalog
 
     settings = get_settings()
-    texts = [p.embedding_text() for p in all_products(settings.db_url)]
+    texts = [p.embedding_text() for p in read_catalog(settings)[0]]
     target = shipped_embeddings(settings)
     EmbeddingCache(settings.index_dir, settings.embedding_model).save(target, only=texts)
     typer.echo(f"wrote {len(texts)} vectors to {target}")
@@ -48,10 +48,10 @@ def index_add(product_ids: list[str]) -> None:
     """Add (or re-encode) single products from the database without a rebuild."""
     from retrieval.encoder import load_encoder
     from retrieval.index import IndexMismatch, load_index
-    from store.catalog import all_products
+    from core.services import read_catalog
 
     settings = get_settings()
-    products = {p.id: p for p in all_products(settings.db_url)}
+    products = {p.id: p for p in read_catalog(settings)[0]}
     unknown = [pid for pid in product_ids if pid not in products]
     if unknown:
         typer.echo(f"数据库里没有这些商品：{', '.join(unknown)}（先 shopbot catalog import）", err=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.services import read_catalog
 from core.settings import Settings
 from recommender.data import events_from_rows
 from recommender.train import Manifest, train
@@ -17,8 +18,7 @@ from recommender.train import read_manifest as read_cf_manifest
 from retrieval import index as faiss_index
 from retrieval.encoder import load_encoder
 from retrieval.lexicon import vocabulary, write_jieba_dict, write_lookups
-from store.catalog import (all_products, category_aliases, file_fingerprint, import_categories,
-                           import_products)
+from store.catalog import all_products, file_fingerprint, import_categories, import_products
 from store.db import ensure_database, migrate, session_scope
 from store.history import import_interactions, interaction_rows
 from store.shopdata import import_carts, import_orders, import_promotions, import_users
@@ -89,8 +89,8 @@ def _write_if_changed(path, writer) -> bool:
 
 def build_lexicon(settings: Settings, force: bool = False) -> str:
     """jieba user dictionary and Rasa lookup tables; files are rewritten only on change."""
-    aliases = category_aliases(settings.db_url)
-    vocab = vocabulary(all_products(settings.db_url), aliases)
+    products, aliases = read_catalog(settings)
+    vocab = vocabulary(products, aliases)
     dict_path = settings.jieba_dir / "userdict.txt"
     lookups = settings.path(settings.root / LOOKUPS_FILE)
     changed = _write_if_changed(dict_path, lambda: write_jieba_dict(vocab, settings.jieba_dir))
@@ -104,7 +104,7 @@ def build_index(settings: Settings, force: bool = False) -> str:
     if (not force and manifest and manifest.catalog_fingerprint == fingerprint
             and manifest.model == settings.embedding_model):
         return ""
-    products = all_products(settings.db_url)
+    products, _ = read_catalog(settings)
     encoder = load_encoder(settings.embedding_model, settings.encoder_dir)
     manifest, encoded = faiss_index.build_index(
         settings.index_dir, [p.id for p in products], [p.embedding_text() for p in products],
@@ -126,8 +126,10 @@ def cf_fingerprint(settings: Settings) -> str:
 def train_recommender(settings: Settings, fingerprint: str | None = None, incremental: bool = True,
                       engine: str | None = None, log=lambda _: None) -> Manifest:
     """Fit every recommender on the shop's events in the database and save them under var/cf."""
-    catalog = {p.id: p.category for p in all_products(settings.db_url)}
-    events = events_from_rows(interaction_rows(settings.db_url))
+    migrate(settings.db_url)
+    with session_scope(settings.db_url) as session:
+        catalog = {p.id: p.category for p in all_products(session)}
+        events = events_from_rows(interaction_rows(session))
     return train(events, catalog, settings.cf_dir, fingerprint or cf_fingerprint(settings),
                  engine=engine or settings.recommender_engine, master=settings.spark_master,
                  incremental=incremental, log=log)

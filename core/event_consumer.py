@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from core.settings import Settings
+from store.db import session_scope
 from store.history import record_shown
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ def handle(settings: Settings, body: bytes) -> int:
     items = shown_products(event)
     if not items:
         return 0
-    return record_shown(settings.db_url, sender, items, datetime.fromtimestamp(stamp, timezone.utc))
+    with session_scope(settings.db_url) as session:
+        return record_shown(session, sender, items, datetime.fromtimestamp(stamp, timezone.utc))
 
 
 def declare(channel, settings: Settings) -> None:

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from store.db import migrate, session_scope
 from store.models import Category, Product
@@ -178,14 +179,11 @@ def export_products(url: str, out: TextIO = sys.stdout, fmt: str = "jsonl") -> i
     return count
 
 
-def all_products(url: str) -> list[Product]:
-    migrate(url)
-    with session_scope(url) as session:
-        return list(session.scalars(select(Product).order_by(Product.id)))
+def all_products(session: Session) -> list[Product]:
+    """Every product, by id."""
+    return list(session.scalars(select(Product).order_by(Product.id)))
 
 
-def category_aliases(url: str) -> dict[str, list[str]]:
+def category_aliases(session: Session) -> dict[str, list[str]]:
     """Category name → what shoppers call it, as the shop configured it."""
-    migrate(url)
-    with session_scope(url) as session:
-        return {c.name: list(c.aliases) for c in session.scalars(select(Category))}
+    return {c.name: list(c.aliases) for c in session.scalars(select(Category))}

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from store.catalog import LoadReport
 from store.db import migrate, session_scope
@@ -102,7 +103,7 @@ def import_interactions(url: str, path: Path, dataset: str | None = None, dry_ru
 SHOPPER_DATASETS = ("shop", "chat")  # the shipped history and what shoppers did in chat since
 
 
-def interaction_rows(url: str, datasets: tuple[str, ...] = SHOPPER_DATASETS, user_id: str | None = None
+def interaction_rows(session: Session, datasets: tuple[str, ...] = SHOPPER_DATASETS, user_id: str | None = None
                      ) -> list[tuple[str, str, str, float | None, datetime]]:
     """(user, item, event, rating, timestamp) for training or one user's history, oldest first."""
     query = (select(Interaction.user_id, Interaction.item_id, Interaction.event, Interaction.rating,
@@ -110,37 +111,35 @@ def interaction_rows(url: str, datasets: tuple[str, ...] = SHOPPER_DATASETS, use
              .where(Interaction.dataset.in_(datasets)).order_by(Interaction.timestamp, Interaction.id))
     if user_id is not None:
         query = query.where(Interaction.user_id == user_id)
-    with session_scope(url) as session:
-        return [tuple(r) for r in session.execute(query)]
+    return [tuple(r) for r in session.execute(query)]
 
 
-def record_event(url: str, user_id: str, item_id: str, event: str, rating: float | None = None,
+def record_event(session: Session, user_id: str, item_id: str, event: str, rating: float | None = None,
                  dataset: str = "chat") -> None:
-    """Write back one thing a shopper did in chat (click, add-to-cart, purchase) for the recommender;
-    kept apart from the shipped history so re-importing that never loses it."""
+    """Write back one thing a shopper did in chat (click, add-to-cart, purchase) for the recommender,
+    in the caller's transaction (with the cart line or order it belongs to); kept apart from the
+    shipped history so re-importing that never loses it."""
     if event not in EVENTS:
         raise ValueError(f"未知事件类型“{event}”（应为 {'/'.join(EVENTS)}）")
-    with session_scope(url) as session:
-        if session.get(Product, item_id) is None:
-            raise LookupError(f"未知商品 {item_id}")
-        session.add(Interaction(dataset=dataset, user_id=user_id, item_id=item_id, event=event,
-                                rating=rating, timestamp=datetime.now(timezone.utc)))
+    if session.get(Product, item_id) is None:
+        raise LookupError(f"未知商品 {item_id}")
+    session.add(Interaction(dataset=dataset, user_id=user_id, item_id=item_id, event=event,
+                            rating=rating, timestamp=datetime.now(timezone.utc)))
 
 
 SHOWN_DATASET = "chat_shown"  # products the assistant showed in chat; not a preference, so not CF input
 
 
-def record_shown(url: str, user_id: str, item_ids: list[str], at: datetime) -> int:
+def record_shown(session: Session, user_id: str, item_ids: list[str], at: datetime) -> int:
     """Write one 'impression' per product shown to a shopper at `at`; known products only, and a
     repeat delivery of the same message (at-least-once brokers) writes nothing twice."""
-    with session_scope(url) as session:
-        known = set(session.scalars(select(Product.id).where(Product.id.in_(item_ids))))
-        seen = set(session.scalars(
-            select(Interaction.item_id).where(Interaction.dataset == SHOWN_DATASET,
-                                              Interaction.user_id == user_id, Interaction.timestamp == at)))
-        rows = [{"dataset": SHOWN_DATASET, "user_id": user_id, "item_id": item, "event": "impression",
-                 "rating": None, "timestamp": at}
-                for item in dict.fromkeys(item_ids) if item in known and item not in seen]
-        if rows:
-            session.execute(insert(Interaction), rows)
-        return len(rows)
+    known = set(session.scalars(select(Product.id).where(Product.id.in_(item_ids))))
+    seen = set(session.scalars(
+        select(Interaction.item_id).where(Interaction.dataset == SHOWN_DATASET,
+                                          Interaction.user_id == user_id, Interaction.timestamp == at)))
+    rows = [{"dataset": SHOWN_DATASET, "user_id": user_id, "item_id": item, "event": "impression",
+             "rating": None, "timestamp": at}
+            for item in dict.fromkeys(item_ids) if item in known and item not in seen]
+    if rows:
+        session.execute(insert(Interaction), rows)
+    return len(rows)

@@ -1,9 +1,12 @@
-"""Reading Rasa REST replies in tests: texts, product cards, comparison tables, buttons; and
-sender ids of a test's own on the session's shared stack."""
+"""Reading Rasa REST replies in tests: texts, product cards, comparison tables, buttons; sender
+ids of a test's own on the session's shared stack; and what a conversation left in the cart."""
 from __future__ import annotations
 
 import re
 import uuid
+
+from store.cart import cart_lines
+from store.db import session_scope
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -31,3 +34,9 @@ def products_of(messages: list[dict]) -> list[dict]:
 
 def buttons_of(messages: list[dict]) -> list[str]:
     return [b["title"] for m in messages for b in m.get("buttons") or []]
+
+
+def cart_of(db_url: str, sender: str) -> list[tuple[str, int]]:
+    """(product id, quantity) per line of the shopper's cart, oldest first, as committed."""
+    with session_scope(db_url) as session:
+        return [(line.product.id, line.quantity) for line in cart_lines(session, sender)]

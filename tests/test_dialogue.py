@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from store.cart import cart_lines
+from store.db import session_scope
 from store.orders import recent_orders
-from tests.chat import CHINESE, buttons_of, new_sender, payloads_of, products_of, texts_of
+from tests.chat import CHINESE, cart_of, buttons_of, new_sender, payloads_of, products_of, texts_of
 
 pytestmark = pytest.mark.integration
 
@@ -33,16 +33,16 @@ def test_search_refine_twice_detail_add_to_cart_and_checkout(stack):
 
     added = stack.say(shopper, "加入购物车，要两个")
     assert "已加入购物车" in texts_of(added)[0]
-    lines = cart_lines(stack.settings.db_url, shopper)
-    assert [(line.product.id, line.quantity) for line in lines] == [(second["id"], 2)]
+    assert cart_of(stack.settings.db_url, shopper) == [(second["id"], 2)]
 
     summary = texts_of(stack.say(shopper, "去结算"))[0]
     assert "应付" in summary and "确认下单" in summary
     placed = texts_of(stack.say(shopper, "确认下单"))[0]
     assert "下单成功" in placed
-    order = recent_orders(stack.settings.db_url, shopper)[0]
+    with session_scope(stack.settings.db_url) as session:
+        order = recent_orders(session, shopper)[0]
     assert order.id in placed and order.status == "待付款"
-    assert not cart_lines(stack.settings.db_url, shopper)
+    assert not cart_of(stack.settings.db_url, shopper)
 
 
 def test_a_new_category_starts_a_new_search(stack):

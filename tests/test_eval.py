@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from retrieval.evaluate import grade, load_queries
-from store.catalog import all_products
+from core.services import read_catalog
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def labelled(built):
 
 def test_labelled_set_is_large_varied_and_answerable(built, labelled):
     assert len(labelled) >= 200
-    products = all_products(built.db_url)
+    products, _ = read_catalog(built)
     categories = {p.category for p in products}
     assert {q["relevant"]["category"] for q in labelled} == categories
     for q in labelled:

@@ -40,7 +40,8 @@ def test_products_shown_to_a_shopper_become_impressions_once(shop_db_url):
     assert sorted(rows) == sorted((i, "impression", "shopper-7") for i in ids)
     # being shown a product is not a preference: the recommenders never train on it
     assert SHOWN_DATASET not in SHOPPER_DATASETS
-    assert interaction_rows(shop_db_url, user_id="shopper-7") == []
+    with session_scope(shop_db_url) as session:
+        assert interaction_rows(session, user_id="shopper-7") == []
 
 
 @pytest.mark.parametrize("body", [b"not json", b"{}", json.dumps({"event": "bot"}).encode(),

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from store.cart import cart_lines
-from tests.chat import new_sender, products_of, texts_of
+from tests.chat import cart_of, new_sender, products_of, texts_of
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +39,7 @@ def test_a_conversation_that_fills_a_cart_leaves_the_developers_var_untouched(st
     cards = products_of(stack.say(shopper, "我想买保温杯"))
     assert any("已加入购物车" in t for t in texts_of(stack.say(shopper, "第一个加入购物车")))
     # written, into the stack's copy …
-    assert [line.product.id for line in cart_lines(stack.settings.db_url, shopper)] == [cards[0]["id"]]
+    assert [pid for pid, _ in cart_of(stack.settings.db_url, shopper)] == [cards[0]["id"]]
     assert rows_of(stack.settings.var / "shop.db", shopper)["interactions"] >= 1
     # … and not into the developer's database, models, metrics or tracker
     assert rows_of(built.var / "shop.db", shopper) == {"cart_items": 0, "interactions": 0}

@@ -102,7 +102,8 @@ def populate(url: str, nlu_file: Path) -> None:
         s.add_all(shopper(Y, Y_NAME, Y_ADDRESS) + shopper(X, X_NAME, X_ADDRESS))
         s.add_all(annotations(Y, Y_SAID, 0) + annotations(X, X_SAID, 10))
     for sender in (X, Y):
-        assert record_shown(url, sender, ["P1", "P2"], T0 + timedelta(minutes=2)) == 2
+        with session_scope(url) as s:
+            assert record_shown(s, sender, ["P1", "P2"], T0 + timedelta(minutes=2)) == 2
     nlu_file.write_text('version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n'
                         f"      - {HAND_WRITTEN}\n  - synonym: 口红\n    examples: |\n      - 唇膏\n",
                         encoding="utf-8")

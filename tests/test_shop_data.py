@@ -58,19 +58,20 @@ def test_products_look_like_a_real_shop(built):
 def test_every_shipped_order_is_priced_as_checkout_prices_a_cart(built):
     """Its lines at their stored prices, the promotions in force when it was placed, the live rule
     (`store.pricing.quote`, what checkout charges): the stored total and discount, for every order."""
+    wrong, discounted = [], 0
     with session_scope(built.db_url) as session:
         products = {p.id: p for p in session.scalars(select(Product))}
         orders = session.scalars(select(Order)).all()
-    wrong, discounted = [], 0
-    for order in orders:
-        placed = order.created_at if order.created_at.tzinfo else order.created_at.replace(tzinfo=timezone.utc)
-        lines = [SimpleNamespace(product=SimpleNamespace(price=item.price, category=products[item.product_id].category,
-                                                         brand=products[item.product_id].brand),
-                                 quantity=item.quantity) for item in order.items]
-        priced = quote(lines, promotions(built.db_url, now=placed, include_soon=False)[0])
-        discounted += priced.discount > 0
-        if (priced.total, priced.discount) != (order.total, order.discount):
-            wrong.append((order.id, order.total, order.discount, priced.total, priced.discount))
+        for order in orders:
+            placed = order.created_at if order.created_at.tzinfo else order.created_at.replace(tzinfo=timezone.utc)
+            lines = [SimpleNamespace(product=SimpleNamespace(price=item.price,
+                                                             category=products[item.product_id].category,
+                                                             brand=products[item.product_id].brand),
+                                     quantity=item.quantity) for item in order.items]
+            priced = quote(lines, promotions(session, now=placed, include_soon=False)[0])
+            discounted += priced.discount > 0
+            if (priced.total, priced.discount) != (order.total, order.discount):
+                wrong.append((order.id, order.total, order.discount, priced.total, priced.discount))
     assert len(orders) > 6000 and discounted > 1000  # promotions did apply, not only "no discount" orders
     assert not wrong, f"{len(wrong)} orders priced by another rule, e.g. {wrong[:3]}"
     assert all(order.coupon is None for order in orders)  # checkout applies no coupon code

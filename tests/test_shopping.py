@@ -6,35 +6,41 @@ from types import SimpleNamespace
 
 import pytest
 
+from sqlalchemy.orm import Session
+
 from store.cart import add_to_cart, cart_lines, remove_from_cart
 from store.catalog import all_products
+from store.db import session_scope
 from store.orders import find_order_id, order_for, place_order, recent_orders
 from store.pricing import promotions, quote
 
 
-def in_stock(url, category):
-    return [p for p in all_products(url) if p.category == category and p.stock > 5]
+def in_stock(session: Session, category: str):
+    return [p for p in all_products(session) if p.category == category and p.stock > 5]
 
 
 def test_cart_adds_accumulates_and_removes(shop):
-    url = shop.db_url
-    phone, earbuds = in_stock(url, "手机")[0], in_stock(url, "蓝牙耳机")[0]
-    add_to_cart(url, "cart-user", phone.id)
-    add_to_cart(url, "cart-user", earbuds.id, 2)
-    line = add_to_cart(url, "cart-user", earbuds.id, 1)
+    with session_scope(shop.db_url) as s:
+        phone, earbuds = in_stock(s, "手机")[0], in_stock(s, "蓝牙耳机")[0]
+        add_to_cart(s, "cart-user", phone.id)
+        add_to_cart(s, "cart-user", earbuds.id, 2)
+        line = add_to_cart(s, "cart-user", earbuds.id, 1)
     assert line.quantity == 3
-    assert [(x.product.id, x.quantity) for x in cart_lines(url, "cart-user")] == [(phone.id, 1), (earbuds.id, 3)]
-    assert remove_from_cart(url, "cart-user", phone.id) == 1
-    assert [x.product.id for x in cart_lines(url, "cart-user")] == [earbuds.id]
-    assert cart_lines(url, "someone-else") == []
-    with pytest.raises(LookupError):
-        add_to_cart(url, "cart-user", "NOPE")
+    with session_scope(shop.db_url) as s:
+        assert [(x.product.id, x.quantity) for x in cart_lines(s, "cart-user")] == [(phone.id, 1), (earbuds.id, 3)]
+        assert remove_from_cart(s, "cart-user", phone.id) == 1
+    with session_scope(shop.db_url) as s:
+        assert [x.product.id for x in cart_lines(s, "cart-user")] == [earbuds.id]
+        assert cart_lines(s, "someone-else") == []
+        with pytest.raises(LookupError):
+            add_to_cart(s, "cart-user", "NOPE")
 
 
 def test_out_of_stock_products_cannot_be_added(shop):
-    sold_out = next(p for p in all_products(shop.db_url) if p.stock == 0)
-    with pytest.raises(ValueError):
-        add_to_cart(shop.db_url, "cart-user", sold_out.id)
+    with session_scope(shop.db_url) as s:
+        sold_out = next(p for p in all_products(s) if p.stock == 0)
+        with pytest.raises(ValueError):
+            add_to_cart(s, "cart-user", sold_out.id)
 
 
 def line(price, category, quantity=1, brand="x"):
@@ -69,25 +75,27 @@ def test_a_brand_full_reduction_counts_only_that_brands_products():
 
 def test_promotions_in_force_and_starting_soon(shop):
     now = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
-    active, soon = promotions(shop.db_url, now=now, category="扫地机器人")
-    assert {p.id for p in active} == {"P014"}  # shop-wide coupon; 猫粮 only applies to 猫粮
-    assert {p.id for p in soon} == {"P022", "P023"}  # 双12 starts 12-01
-    active, _ = promotions(shop.db_url, now=now, category="猫粮")
+    with session_scope(shop.db_url) as s:
+        active, soon = promotions(s, now=now, category="扫地机器人")
+        assert {p.id for p in active} == {"P014"}  # shop-wide coupon; 猫粮 only applies to 猫粮
+        assert {p.id for p in soon} == {"P022", "P023"}  # 双12 starts 12-01
+        active, _ = promotions(s, now=now, category="猫粮")
     assert {p.id for p in active} == {"P014", "P015"}
 
 
 def test_orders_are_found_only_by_their_owner_and_placed_from_the_cart(shop):
-    url = shop.db_url
     assert find_order_id("帮我查下 dd202608010017425937 到哪了") == "DD202608010017425937"
     assert find_order_id("DD123") is None
-    mine = order_for(url, "u01302", "DD202608010017425937")
-    assert mine is not None and mine.logistics and mine.items
-    assert order_for(url, "u00001", "DD202608010017425937") is None
-    phone = in_stock(url, "手机")[0]
-    add_to_cart(url, "buyer", phone.id, 2)
-    lines = cart_lines(url, "buyer")
-    order = place_order(url, "buyer", lines, total=phone.price * 2, discount=0)
+    with session_scope(shop.db_url) as s:
+        mine = order_for(s, "u01302", "DD202608010017425937")
+        assert mine is not None and mine.logistics and mine.items
+        assert order_for(s, "u00001", "DD202608010017425937") is None
+        phone = in_stock(s, "手机")[0]
+        add_to_cart(s, "buyer", phone.id, 2)
+    with session_scope(shop.db_url) as s:
+        order = place_order(s, "buyer", cart_lines(s, "buyer"), total=phone.price * 2, discount=0)
     assert order.status == "待付款" and order.id.startswith("DD") and len(order.id) == 20
-    assert recent_orders(url, "buyer")[0].id == order.id
-    assert order_for(url, "buyer", order.id).items[0].quantity == 2
-    assert cart_lines(url, "buyer") == []
+    with session_scope(shop.db_url) as s:
+        assert recent_orders(s, "buyer")[0].id == order.id
+        assert order_for(s, "buyer", order.id).items[0].quantity == 2
+        assert cart_lines(s, "buyer") == []

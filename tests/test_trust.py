@@ -13,10 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from store.cart import cart_lines
 from store.db import session_scope
 from store.models import Order
-from tests.chat import new_sender, texts_of
+from tests.chat import cart_of, new_sender, texts_of
 from tests.socketio_wire import Refused, SocketClient
 from tests.test_identity import forged_tokens
 from tests.web_process import start_web
@@ -54,7 +53,7 @@ def footprint(stack, user: str) -> tuple[list, list]:
     """What an attacker could change for `user`: cart lines and orders."""
     with session_scope(stack.settings.db_url) as session:
         orders = sorted(session.scalars(select(Order.id).where(Order.user_id == user)))
-    return [(line.product.id, line.quantity) for line in cart_lines(stack.settings.db_url, user)], orders
+    return cart_of(stack.settings.db_url, user), orders
 
 
 def revealed(victim: Victim, text: str) -> list[str]:

@@ -25,11 +25,11 @@ import pytest
 from sqlalchemy import select
 
 from core.settings import Settings
-from store.cart import cart_lines
 from store.db import session_scope
 from store.models import Interaction
 from core.credentials import bearer
 from core.identity import verify
+from tests.chat import cart_of
 from tests.conftest import free_port, private_copy, service_unavailable, shop_token
 from tests.web_process import WebApp, start_web
 
@@ -460,7 +460,7 @@ def test_shopper_finds_earbuds_adds_one_to_the_cart(stack, stack_web, open_shopp
     if shots := os.environ.get("SHOPBOT_SCREENSHOT_DIR"):  # README's picture: docs/widget.png
         shopper.page.screenshot(path=str(Path(shots) / "widget.png"))
     settings = stack.settings
-    assert [line.product.id for line in cart_lines(settings.db_url, shopper.sender)] == [product_id]
+    assert [pid for pid, _ in cart_of(settings.db_url, shopper.sender)] == [product_id]
     with session_scope(settings.db_url) as session:
         clicks = session.scalars(select(Interaction).where(Interaction.user_id == shopper.sender,
                                                           Interaction.event == "click")).all()
@@ -507,7 +507,7 @@ def test_reload_keeps_the_conversation_with_rasa(stack, stack_web, open_shopper)
     product_id = shopper.widget(".card").first.get_attribute("data-product-id")
     shopper.widget(".card").first.get_by_role("button", name="加入购物车").click()
     shopper.wait_for_bot_text("已加入购物车")
-    assert [line.product.id for line in cart_lines(stack.settings.db_url, sender)] == [product_id]
+    assert [pid for pid, _ in cart_of(stack.settings.db_url, sender)] == [product_id]
 
 
 def test_socketio_session_survives_a_dropped_connection(stack, stack_web, open_shopper):
@@ -523,7 +523,7 @@ def test_socketio_session_survives_a_dropped_connection(stack, stack_web, open_s
     shopper.page.locator(f"{WIDGET}[data-transport='socket']").wait_for(state="attached", timeout=30_000)
     shopper.widget(".card").first.get_by_role("button", name="加入购物车").click()
     shopper.wait_for_bot_text("已加入购物车")
-    assert cart_lines(stack.settings.db_url, shopper.sender)
+    assert cart_of(stack.settings.db_url, shopper.sender)
 
 
 def test_socketio_unique_sender_per_shopper(stack, stack_web, open_shopper):

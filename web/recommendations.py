@@ -15,6 +15,7 @@ from web.deps import settings_dep
 from web.identity import optional_shopper, shopper
 from core.identity import Shopper
 from recommender.service import Personaliser, Recommendation
+from store.db import session_scope
 from store.history import record_event
 
 router = APIRouter()
@@ -55,8 +56,9 @@ def post_event(body: EventIn, request: Request, who: Shopper = Depends(shopper),
                settings: Settings = Depends(settings_dep)) -> dict:
     """A view or click on a product card, kept for the recommender under the token's shopper."""
     ratelimit.check(settings, request, f"events:{who.sender_id}")
-    try:
-        record_event(settings.db_url, who.sender_id, body.product_id, body.event)
+    try:  # committed before the 201, so an accepted event is a stored one
+        with session_scope(settings.db_url) as session:
+            record_event(session, who.sender_id, body.product_id, body.event)
     except LookupError:
         raise HTTPException(status_code=404, detail="没有找到这个商品")
     return {"ok": True}
