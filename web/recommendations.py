@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from core.manifest import MANIFEST_FILE
 from core.services import make_personaliser
 from core.settings import Settings
 from web import ratelimit
@@ -35,7 +36,7 @@ def _personaliser(settings_json: str) -> Personaliser:
 
 
 def personaliser_dep(settings: Settings = Depends(settings_dep)) -> Personaliser:
-    if not (settings.cf_dir / "manifest.json").exists():
+    if not (settings.cf_dir / MANIFEST_FILE).exists():
         raise HTTPException(status_code=503, detail="推荐模型还没有训练，请先运行 shopbot setup")
     return _personaliser(settings.model_dump_json())
 
