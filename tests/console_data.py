@@ -16,15 +16,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from core.clock import SHOP_TIME
 from web.console.auth import add_staff
-from web.console.tracker import _engine
 from core.settings import PROJECT_ROOT, Settings, get_settings
-from store.db import migrate, session_scope
+from store.db import engine_for, migrate, session_scope
 from store.models import Interaction, Order
 from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database
 
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
-SHOP_TIME = timezone(timedelta(hours=8))
+RASA_PYTHON = Settings().rasa_bin("python")
 # Three days ago at 10:00 shop time: inside the default 30-day analytics range, and a whole
 # day of its own for the date filters.
 DAY = datetime.now(SHOP_TIME).date() - timedelta(days=3)
@@ -184,7 +183,7 @@ def replay(store: dict, convs: list[dict], workdir: Path) -> None:
     spec = workdir / f"replay-{uuid.uuid4().hex[:6]}.json"
     spec.write_text(json.dumps({"store": store, "conversations": convs}, ensure_ascii=False), encoding="utf-8")
     with spec.open("rb") as stdin:
-        done = subprocess.run([str(RASA_PYTHON), str(PROJECT_ROOT / "tests" / "rasa_replay.py")],
+        done = subprocess.run([RASA_PYTHON, str(PROJECT_ROOT / "tests" / "rasa_replay.py")],
                               stdin=stdin, capture_output=True, timeout=180,
                               env={**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
     assert done.returncode == 0, done.stderr.decode()[-3000:]
@@ -254,7 +253,7 @@ def tracker_url(request, sqlite_tracker, tmp_path_factory) -> Iterator[str]:
     try:
         yield url
     finally:
-        _engine(url).dispose()
+        engine_for(url).dispose()
         drop_postgres(name)
 
 
@@ -308,7 +307,7 @@ def odd_tracker_url(request, odd_tracker, tmp_path_factory) -> Iterator[str]:
     try:
         yield url
     finally:
-        _engine(url).dispose()
+        engine_for(url).dispose()
         drop_postgres(name)
 
 
@@ -363,7 +362,7 @@ print(json.dumps([app.router.get(path, method, None)[2]["conversation_id"] for m
 def sanic_reads(requests: list[tuple[str, str]]) -> list[str]:
     """The conversation id Rasa's Sanic router reads from each (method, raw path): Rasa 3.6's own
     route patterns, matched in .venv-rasa exactly as Sanic matches a request."""
-    done = subprocess.run([str(RASA_PYTHON), "-c", SANIC_ROUTER], input=json.dumps(requests).encode(),
+    done = subprocess.run([RASA_PYTHON, "-c", SANIC_ROUTER], input=json.dumps(requests).encode(),
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     return json.loads(done.stdout)

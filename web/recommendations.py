@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from core.cards import product_card
 from core.manifest import MANIFEST_FILE
 from core.services import make_personaliser
 from core.settings import Settings
@@ -42,13 +43,9 @@ def personaliser_dep(settings: Settings = Depends(settings_dep)) -> Personaliser
 
 
 def _cards(personaliser: Personaliser, picks: list[Recommendation]) -> list[dict]:
-    cards = []
-    for r in picks:
-        p = personaliser.products[r.item]
-        cards.append({"id": p.id, "title": p.title, "brand": p.brand, "category": p.category,
-                      "price": p.price, "list_price": p.list_price, "rating": p.rating,
-                      "image": f"/images/{p.id}.svg", "reason": r.reason, "source": r.source})
-    return cards
+    """The chat's product cards, each with why it was picked and by which source."""
+    return [{**product_card(personaliser.products[r.item], r.reason, r.score), "source": r.source}
+            for r in picks]
 
 
 @router.post("/api/events", status_code=201)

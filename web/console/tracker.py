@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (Boolean, Column, Engine, Float, Integer, MetaData, String, Table, Text, and_,
-                        case, create_engine, func, inspect, or_, select)
+                        case, func, inspect, or_, select)
 from sqlalchemy.exc import CompileError, OperationalError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.functions import FunctionElement
+
+from store.db import engine_for
 
 FALLBACK_INTENT = "nlu_fallback"
 CORE_FALLBACK_ACTION = "action_default_fallback"
@@ -115,17 +115,10 @@ def _day_default(element, compiler, **kw):
 # ---------------------------------------------------------------- engine
 
 
-@lru_cache
-def _engine(url: str) -> Engine:
-    """SQLite without a pool (every read sees Rasa's latest commit); others pre-pinged."""
-    if url.startswith("sqlite"):
-        return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_pre_ping=True)
-
-
 def tracker_engine(url: str) -> Engine | None:
-    """The tracker store's engine, or None while Rasa has not created its table yet."""
-    engine = _engine(url)
+    """The tracker store's engine (the data layer's, one per URL: SQLite without a pool, so every
+    read sees Rasa's latest commit; others pre-pinged), or None while Rasa has no table yet."""
+    engine = engine_for(url)
     try:
         return engine if inspect(engine).has_table("events") else None
     except OperationalError:
