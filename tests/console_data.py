@@ -1,5 +1,5 @@
 """Conversations written into a tracker store by Rasa itself (tests/rasa_replay.py in .venv-rasa),
-and a shop database with the chat funnel's clicks, add-to-cart events and orders, for
+and a shop database with the chat funnel's clicks, add-to-cart events and order lines, for
 tests/test_console_conversations.py and tests/test_console_analytics.py."""
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from core.clock import SHOP_TIME
 from web.console.auth import add_staff
 from core.settings import PROJECT_ROOT, Settings, get_settings
 from store.db import engine_for, migrate, session_scope
-from store.models import Interaction, Order
+from store.models import Interaction, Order, OrderItem
 from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database
 
 RASA_PYTHON = Settings().rasa_bin("python")
@@ -147,8 +147,11 @@ USER_TURNS = {"shopper-alice": 4, "shopper-bob": 2, "shopper-carol": 4, "shopper
 LATEST_FIRST = ["shopper-erin", "shopper-carol", "shopper-bob", "shopper-alice", "promo_50%off",
                 *(f"bulk-{n:03d}" for n in reversed(range(BULK))), "shopper-dave"]
 FALLBACKS = {"shopper-carol": 3}  # two nlu_fallback + one action_default_fallback
-IMPRESSIONS = 5  # 3 cards for alice, 2 for carol
-CLICKS, ADD_TO_CART, ORDERS = 2, 1, 1
+# The funnel, per shopper × product: alice was shown P1–P3, clicked P1 and P2, added and ordered
+# P1; carol was shown P2 and P4 and typed both into her cart without a click. Typed adds outnumber
+# clicks (ADD_ROWS > CLICK_ROWS), yet each step holds only pairs of the step before.
+SHOWN, ENGAGED, ADDED, ORDERED = 5, 4, 3, 1
+CLICK_ROWS, ADD_ROWS = 2, 4
 
 # Sender ids that a URL path cannot carry as they are: each is listed, opened and polled in
 # tests/test_console_conversations.py (a tracker store of their own, `odd_tracker`).
@@ -189,9 +192,10 @@ def replay(store: dict, convs: list[dict], workdir: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()[-3000:]
 
 
-def sqlite_tracker_db(workdir: Path) -> str:
+def sqlite_tracker_db(workdir: Path, convs: list[dict] | None = None) -> str:
+    """A SQLite tracker store written by Rasa (`conversations()` unless told otherwise)."""
     path = workdir / "tracker.db"
-    replay({"dialect": "sqlite", "db": str(path)}, conversations(), workdir)
+    replay({"dialect": "sqlite", "db": str(path)}, convs or conversations(), workdir)
     return f"sqlite:///{path}"
 
 
@@ -213,8 +217,8 @@ def drop_postgres(name: str) -> None:
 
 
 def shop_db(workdir: Path) -> str:
-    """A migrated shop database with the funnel's events: only chat events of chat shoppers in
-    the range count (CLICKS, ADD_TO_CART, ORDERS); the rest are there to be left out."""
+    """A migrated shop database with the funnel's events: only chat events and orders of products
+    shown in the range count (SHOWN … ORDERED); the rest are there to be left out."""
     url = f"sqlite:///{workdir / 'shop.db'}"
     migrate(url)
     at = lambda ts: datetime.fromtimestamp(ts, timezone.utc)
@@ -224,13 +228,21 @@ def shop_db(workdir: Path) -> str:
             Interaction(dataset="chat", user_id="shopper-alice", item_id="P2", event="click", timestamp=at(T0 + 6)),
             Interaction(dataset="chat", user_id="shopper-alice", item_id="P1", event="add_to_cart", timestamp=at(T0 + 11)),
             Interaction(dataset="chat", user_id="shopper-alice", item_id="P1", event="purchase", timestamp=at(T0 + 31)),
+            Interaction(dataset="chat", user_id="shopper-carol", item_id="P2", event="add_to_cart", timestamp=at(T0 + 1263)),
+            Interaction(dataset="chat", user_id="shopper-carol", item_id="P4", event="add_to_cart", timestamp=at(T0 + 1264)),
+            # left out: a product carol added by name but was never shown
+            Interaction(dataset="chat", user_id="shopper-carol", item_id="P9", event="add_to_cart", timestamp=at(T0 + 1265)),
             # left out: the shop's own history, a shopper who never chatted, a sender outside the range
             Interaction(dataset="shop", user_id="shopper-alice", item_id="P3", event="click", timestamp=at(T0 + 7)),
             Interaction(dataset="chat", user_id="web-only", item_id="P1", event="click", timestamp=at(T0 + 8)),
             Interaction(dataset="chat", user_id="shopper-dave", item_id="P1", event="click", timestamp=at(T0 + 9)),
-            Order(id="DD1", user_id="shopper-alice", status="待付款", created_at=at(T0 + 31), total=199.0),
-            Order(id="DD0", user_id="shopper-alice", status="已完成", created_at=at(T_OLD), total=99.0),
-            Order(id="DD2", user_id="web-only", status="待付款", created_at=at(T0 + 40), total=99.0),
+            Order(id="DD1", user_id="shopper-alice", status="待付款", created_at=at(T0 + 31), total=298.0,
+                  items=[OrderItem(product_id="P1", quantity=1, price=199.0),
+                         OrderItem(product_id="P8", quantity=1, price=99.0)]),  # P8 was never shown
+            Order(id="DD0", user_id="shopper-alice", status="已完成", created_at=at(T_OLD), total=99.0,
+                  items=[OrderItem(product_id="P2", quantity=1, price=99.0)]),
+            Order(id="DD2", user_id="web-only", status="待付款", created_at=at(T0 + 40), total=99.0,
+                  items=[OrderItem(product_id="P1", quantity=1, price=99.0)]),
         ])
     return url
 
