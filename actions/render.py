@@ -1,25 +1,14 @@
-"""How products look in chat: Chinese text, the `products` card payload, comparison tables."""
+"""How products look in chat: Chinese text, numbered lists, comparison tables; the card, its
+payload and prices in yuan come from core/cards.py (the web API draws the same cards)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from core.cards import COMPARISON, products_payload, yuan
+from core.cards import product_card as card
 
-def yuan(amount: float) -> str:
-    """2999.0 → "¥2999", 59.9 → "¥59.9"."""
-    return f"¥{amount:.2f}".rstrip("0").rstrip(".")
-
-
-def card(p: Any, reason: str = "", score: float | None = None) -> dict[str, Any]:
-    """One product card; `p` is a catalog Product or a SearchResult."""
-    return {"id": p.id, "title": p.title, "brand": p.brand, "category": p.category,
-            "price": p.price, "list_price": p.list_price, "color": p.color, "rating": p.rating,
-            "image": f"/images/{p.id}.svg", "score": score, "reason": reason}
-
-
-def products_payload(cards: Sequence[dict]) -> dict[str, Any]:
-    """The `products` payload contract the widget and tests rely on."""
-    return {"type": "products", "products": list(cards)}
+__all__ = ["card", "products_payload", "yuan"]  # the capabilities' names for core's card helpers
 
 
 def numbered(products: Sequence[Any], reasons: Sequence[str] = ()) -> str:
@@ -83,7 +72,7 @@ def comparison_text(products: Sequence[Any]) -> str:
 
 
 def comparison_payload(products: Sequence[Any]) -> dict[str, Any]:
-    return {"type": "comparison", "products": [card(p) for p in products], "rows": comparison_rows(products)}
+    return {"type": COMPARISON, "products": [card(p) for p in products], "rows": comparison_rows(products)}
 
 
 def verdict(products: Sequence[Any]) -> str:

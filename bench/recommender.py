@@ -46,13 +46,9 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from recommender.als import ALS  # noqa: E402
 from recommender.data import Event, Interactions  # noqa: E402
-from recommender.itemcf import ItemCF  # noqa: E402
-from recommender.popularity import Popularity  # noqa: E402
-from recommender.usercf import UserCF  # noqa: E402
+from recommender.train import MODELS  # noqa: E402
 
-MODELS = {"popularity": Popularity, "itemcf": ItemCF, "usercf": UserCF, "als": ALS}
 EVENT_TYPES = ("view", "click", "add_to_cart", "purchase")
 EVENT_SHARES = (0.70, 0.20, 0.07, 0.03)
 CATEGORIES = 24

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from core.processes import port_free
 from core.settings import Settings
-from recommender.train import read_manifest as read_cf_manifest
-from retrieval import index as faiss_index
+from recommender.train import TrainingManifest
+from retrieval.index import IndexManifest
 
 
 @dataclass
@@ -46,7 +46,7 @@ def run_checks(settings: Settings) -> list[Check]:
         free = port_free(settings.host, port)
         checks.append(Check(name, True, f"{port} {'free' if free else 'in use (already running?)'}",
                             ""))
-    manifest = faiss_index.read_manifest(settings.index_dir)
+    manifest = IndexManifest.read(settings.index_dir)
     checks.append(Check("embedding index", manifest is not None,
                         f"{manifest.count} products, model {manifest.model}" if manifest else "missing",
                         "shopbot setup（或 shopbot index build）"))
@@ -54,7 +54,7 @@ def run_checks(settings: Settings) -> list[Check]:
         checks.append(Check("index model", False,
                             f"index built with {manifest.model}, settings say {settings.embedding_model}",
                             "shopbot index build --force"))
-    cf = read_cf_manifest(settings.cf_dir)
+    cf = TrainingManifest.read(settings.cf_dir)
     checks.append(Check("CF model", cf is not None,
                         f"{cf.items} items, {cf.users} users" if cf else "missing", "shopbot setup"))
     models = sorted(settings.path(settings.models_dir).glob("*.tar.gz"))

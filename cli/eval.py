@@ -39,10 +39,12 @@ def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format f
                      k: int = typer.Option(10, "--k"), engine: str = typer.Option("local", help="ALS engine: local or spark"),
                      as_json: bool = typer.Option(False, "--json")) -> None:
     """Temporal leave-last-out: P/R/F1/NDCG/MAP@k and coverage for popularity, user-CF, item-CF, ALS, blend."""
+    from core.services import blend_weights
     from recommender.evaluate import standard_models, evaluate
     from recommender.data import events_from_rows, read_ratings_file
 
     settings = get_settings()
+    brand_of: dict[str, str] = {}
     if ratings is not None:
         try:
             events = list(read_ratings_file(ratings))
@@ -52,16 +54,17 @@ def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format f
         source = str(ratings)
     else:
         from core.build import build_all
+        from store.catalog import all_products
         from store.db import session_scope
         from store.history import interaction_rows
 
         build_all(settings, only=["catalog"], log=lambda _: None)
         with session_scope(settings.db_url) as session:
             events = events_from_rows(interaction_rows(session))
+            brand_of = {p.id: p.brand for p in all_products(session)}
         source = "shop database"
     models = standard_models(explicit=all(e.event == "rating" for e in events), engine=engine,
-                             master=settings.spark_master, cf_weight=settings.blend_cf,
-                             popularity_weight=settings.blend_popularity)
+                             master=settings.spark_master, weights=blend_weights(settings), brand_of=brand_of)
     scores = evaluate(events, models, k=k)
     if as_json:
         typer.echo(json.dumps({"source": source, "events": len(events), "k": k,

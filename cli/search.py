@@ -37,9 +37,9 @@ def index_ship() -> None:
 @index_app.command("status")
 def index_status() -> None:
     """Print the index manifest."""
-    from retrieval.index import read_manifest
+    from retrieval.index import IndexManifest
 
-    manifest = read_manifest(get_settings().index_dir)
+    manifest = IndexManifest.read(get_settings().index_dir)
     typer.echo(json.dumps(manifest.__dict__ if manifest else None, ensure_ascii=False, indent=2))
 
 

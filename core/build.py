@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from core.services import read_catalog
 from core.settings import Settings
 from recommender.data import events_from_rows
-from recommender.train import Manifest, train
-from recommender.train import read_manifest as read_cf_manifest
-from retrieval import index as faiss_index
+from recommender.train import TrainingManifest, train
+from retrieval.index import IndexManifest, build_index
 from retrieval.encoder import load_encoder
 from retrieval.lexicon import vocabulary, write_jieba_dict, write_lookups
 from store.catalog import all_products, file_fingerprint, import_categories, import_products
@@ -98,15 +97,16 @@ def build_lexicon(settings: Settings, force: bool = False) -> str:
     return f"{sum(len(v) for v in vocab.values())} terms" if changed or force else ""
 
 
-def build_index(settings: Settings, force: bool = False) -> str:
+def build_search_index(settings: Settings, force: bool = False) -> str:
+    """The embedding index over every product, rebuilt when the catalog or the model changed."""
     fingerprint = catalog_fingerprint(settings, ("categories.jsonl", "products.jsonl"))
-    manifest = faiss_index.read_manifest(settings.index_dir)
+    manifest = IndexManifest.read(settings.index_dir)
     if (not force and manifest and manifest.catalog_fingerprint == fingerprint
             and manifest.model == settings.embedding_model):
         return ""
     products, _ = read_catalog(settings)
     encoder = load_encoder(settings.embedding_model, settings.encoder_dir)
-    manifest, encoded = faiss_index.build_index(
+    manifest, encoded = build_index(
         settings.index_dir, [p.id for p in products], [p.embedding_text() for p in products],
         encoder, settings.embedding_model, fingerprint, settings.hnsw_threshold,
         seed_cache=shipped_embeddings(settings))
@@ -124,7 +124,7 @@ def cf_fingerprint(settings: Settings) -> str:
 
 
 def train_recommender(settings: Settings, fingerprint: str | None = None, incremental: bool = True,
-                      engine: str | None = None, log=lambda _: None) -> Manifest:
+                      engine: str | None = None, log=lambda _: None) -> TrainingManifest:
     """Fit every recommender on the shop's events in the database and save them under var/cf."""
     migrate(settings.db_url)
     with session_scope(settings.db_url) as session:
@@ -138,7 +138,7 @@ def train_recommender(settings: Settings, fingerprint: str | None = None, increm
 def build_cf(settings: Settings, force: bool = False) -> str:
     """Recommender models, retrained when the shipped shop data changed (chat events: `shopbot recommender train`)."""
     fingerprint = cf_fingerprint(settings)
-    manifest = read_cf_manifest(settings.cf_dir)
+    manifest = TrainingManifest.read(settings.cf_dir)
     if not force and manifest and manifest.fingerprint == fingerprint:
         return ""
     manifest = train_recommender(settings, fingerprint, incremental=False)
@@ -187,7 +187,7 @@ def build_rasa_model(settings: Settings, force: bool = False) -> str:
 STEPS: dict[str, Callable[[Settings, bool], str]] = {
     "catalog": build_catalog,
     "lexicon": build_lexicon,
-    "index": build_index,
+    "index": build_search_index,
     "cf": build_cf,
     "rasa": build_rasa_model,
 }

@@ -2,8 +2,9 @@
 
 Rasa (production profile) publishes every tracker event to a fanout exchange; this reads the
 durable queue bound to it and writes the products each shopper was shown as impressions
-(`store.history.record_shown`). Clicks, add-to-cart and purchases are written by the actions
-themselves, in the same transaction as the cart or order. A message is acknowledged only after
+(`store.history.record_shown`), "shown" as the chat funnel defines it (`core.funnel`, the same
+reading the console makes of the tracker store). Clicks, add-to-cart and purchases are written
+by the actions themselves, in the same transaction as the cart or order. A message is acknowledged only after
 its rows are committed, so a crash or a database outage redelivers instead of losing it.
 """
 from __future__ import annotations
@@ -12,23 +13,13 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any
 
+from core.funnel import shown_products
 from core.settings import Settings
 from store.db import session_scope
 from store.history import record_shown
 
 log = logging.getLogger(__name__)
-
-
-def shown_products(event: dict[str, Any]) -> list[str]:
-    """Product ids in a bot message's product cards; [] for every other event."""
-    if event.get("event") != "bot":
-        return []
-    custom = (event.get("data") or {}).get("custom") or {}
-    if not isinstance(custom, dict) or custom.get("type") not in ("products", "comparison"):
-        return []
-    return [str(p["id"]) for p in custom.get("products") or [] if isinstance(p, dict) and p.get("id")]
 
 
 def handle(settings: Settings, body: bytes) -> int:

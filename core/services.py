@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from core.settings import Settings
 from recommender.data import Event, events_from_rows
-from recommender.service import Personaliser, Weights
+from recommender.blend import Weights
+from recommender.service import Personaliser
 from store.catalog import all_products, category_aliases
 from store.db import migrate, session_scope
 from store.history import interaction_rows
@@ -30,6 +31,7 @@ def make_searcher(settings: Settings) -> "Searcher":
 
 
 def blend_weights(settings: Settings) -> Weights:
+    """The blend's weights from SHOPBOT_BLEND_*: what the chat serves and the evaluation scores."""
     return Weights(settings.blend_semantic, settings.blend_cf, settings.blend_popularity)
 
 

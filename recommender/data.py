@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
+
+from core.clock import aware
 
 # Confidence per event type: view < click < add-to-cart < purchase.
 EVENT_WEIGHTS = {"view": 1.0, "click": 2.0, "add_to_cart": 3.0, "purchase": 5.0}
@@ -172,6 +174,6 @@ def events_from_rows(rows: Iterable[tuple]) -> list[Event]:
     events = []
     for user, item, event, rating, stamp in rows:
         if isinstance(stamp, datetime):
-            stamp = (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).timestamp()
+            stamp = aware(stamp).timestamp()
         events.append(Event(user, item, event, float(stamp), rating))
     return events

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from recommender.base import Recommender, normalise, top_k
+from recommender.base import Recommender, top_k
+from recommender.blend import Blend, Weights
 from recommender.data import Event, Interactions, leave_last_out
 
 
@@ -29,34 +30,6 @@ class Metrics:
 
     def as_dict(self) -> dict:
         return {key: round(value, 4) if isinstance(value, float) else value for key, value in asdict(self).items()}
-
-
-class Blend(Recommender):
-    """β·CF + γ·popularity on min–max normalised scores, CF being the mean of the given models —
-    the offline face of the chat blend (which adds α·semantic relevance when there is a query)."""
-
-    name = "blend"
-
-    def __init__(self, cf: list[Recommender], popularity: Recommender, cf_weight: float,
-                 popularity_weight: float) -> None:
-        self.cf, self.popularity = cf, popularity
-        self.cf_weight, self.popularity_weight = cf_weight, popularity_weight
-
-    def fit(self, data: Interactions) -> "Blend":
-        """CF models come fitted; popularity is fitted here (cheap) so it may differ in mode."""
-        self.items = list(data.items)
-        self.popularity.fit(data)
-        return self
-
-    def score(self, history, user=None) -> np.ndarray:
-        cf = sum(normalise(m.score(history, user)) for m in self.cf) / len(self.cf)
-        return (self.cf_weight * cf + self.popularity_weight * normalise(self.popularity.score(history, user)))
-
-    def arrays(self) -> dict:
-        return {}
-
-    def restore(self, arrays: dict) -> None:
-        pass
 
 
 def rank_metrics(ranked: list[int], relevant: int, k: int) -> tuple[float, float, float, float, float]:
@@ -100,22 +73,17 @@ def evaluate(events: Iterable[Event], factories: dict[str, Callable[[dict[str, R
 
 
 def standard_models(explicit: bool = False, engine: str = "local", master: str = "local[*]",
-                    cf_weight: float = 0.3, popularity_weight: float = 0.1) -> dict[str, Callable]:
-    """The side-by-side line-up: popularity, user-CF, item-CF, ALS (+ explicit MF on ratings), blend."""
-    from recommender.als import ALS
-    from recommender.itemcf import ItemCF
+                    weights: Weights = Weights(), brand_of: Mapping[str, str] | None = None
+                    ) -> dict[str, Callable[[dict[str, Recommender]], Recommender]]:
+    """The side-by-side line-up: every trained model (+ explicit MF on ratings), then the blend
+    shoppers get, built from the fitted ALS, item-CF and popularity with the items' brands."""
     from recommender.mf import ExplicitMF
-    from recommender.popularity import Popularity
-    from recommender.usercf import UserCF
+    from recommender.train import MODELS, new_model
 
-    models: dict[str, Callable] = {
-        "popularity": lambda fitted: Popularity(),
-        "usercf": lambda fitted: UserCF(),
-        "itemcf": lambda fitted: ItemCF(),
-        "als": lambda fitted: ALS(engine=engine, master=master),
-    }
+    models: dict[str, Callable] = {name: (lambda fitted, name=name: new_model(name, engine, master))
+                                   for name in MODELS}
     if explicit:
         models["mf"] = lambda fitted: ExplicitMF()
-    models["blend"] = lambda fitted: Blend([fitted["als"], fitted["itemcf"]], Popularity("trending"),
-                                           cf_weight, popularity_weight)
+    models["blend"] = lambda fitted: Blend(fitted["als"], fitted["itemcf"], fitted["popularity"],
+                                           brand_of or {}, weights)
     return models

@@ -1,8 +1,9 @@
 """Serving face of the recommender: personal lists, cold start, session-aware lists,
 complementary items and the blend with search relevance — each item with a Chinese reason.
 
-final = α·semantic + β·CF + γ·popularity on normalised scores, where CF is the mean of
-normalised ALS (fold-in of the shopper's current history), item-CF and brand affinity.
+final = α·semantic + β·CF + γ·popularity on normalised scores, where CF is the shopper's taste
+(`recommender.blend`: the mean of normalised ALS fold-in, item-CF and brand affinity); without a
+query the personal list is `Blend.score`, the very ranker `shopbot eval recommender` measures.
 """
 from __future__ import annotations
 
@@ -17,21 +18,13 @@ from scipy import sparse
 
 from recommender.als import ALS
 from recommender.base import normalise, top_k
+from recommender.blend import Blend, Weights
 from recommender.complements import Complements
 from recommender.data import Event, EVENT_WEIGHTS
 from recommender.itemcf import ItemCF
 from recommender.popularity import Popularity
 
 SESSION_WEIGHT = EVENT_WEIGHTS["click"]
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Blend weights (settings: SHOPBOT_BLEND_SEMANTIC / _CF / _POPULARITY)."""
-
-    semantic: float = 0.6
-    cf: float = 0.3
-    popularity: float = 0.1
 
 
 @dataclass
@@ -68,7 +61,8 @@ class Personaliser:
         self.history_of = history_of
         self.weights = weights
         self.category = np.array([getattr(products.get(i), "category", "") for i in self.items])
-        self.brand = np.array([getattr(products.get(i), "brand", "") for i in self.items])
+        self.blend = Blend(self.als, self.itemcf, self.popularity,
+                           {i: getattr(p, "brand", "") for i, p in products.items()}, weights)
         self.available = np.array([getattr(products.get(i), "stock", 0) > 0 for i in self.items])
 
     # -- histories ---------------------------------------------------------------------------
@@ -86,26 +80,6 @@ class Personaliser:
         row = sparse.csr_matrix(([weights[c] for c in cols], ([0] * len(cols), cols)),
                                 shape=(1, len(self.items)), dtype=np.float32)
         return row, events
-
-    def cf_scores(self, row: sparse.csr_matrix) -> np.ndarray:
-        """The shopper's taste per item: mean of normalised ALS, item-CF and brand affinity
-        (zeros for an empty history)."""
-        if not row.nnz:
-            return np.zeros(len(self.items))
-        return (normalise(self.als.score(row)) + normalise(self.itemcf.score(row))
-                + self.brand_affinity(row)) / 3.0
-
-    def brand_affinity(self, row: sparse.csr_matrix) -> np.ndarray:
-        """Share of the shopper's engagement that went to each item's brand, scaled so the
-        favourite brand is 1: loyalty carries across categories (华为 earbuds → 华为 phones)."""
-        totals: Counter[str] = Counter()
-        for col, weight in zip(row.indices, row.data):
-            totals[self.brand[col]] += float(weight)
-        totals.pop("", None)
-        if not totals:
-            return np.zeros(len(self.items))
-        top = max(totals.values())
-        return np.array([totals.get(b, 0.0) / top for b in self.brand])
 
     # -- explanations ------------------------------------------------------------------------
     def _reason(self, position: int, row: sparse.csr_matrix, events: list[Event],
@@ -131,14 +105,13 @@ class Personaliser:
         mask = self.available & ((self.category == category) if category else True)
         purchased = [self.index[e.item] for e in events if e.event == "purchase" and e.item in self.index]
         exclude = np.flatnonzero(~mask).tolist() + purchased + list(row.indices if not events else ())
-        trending = self.popularity.trend if self.popularity.trend.any() else self.popularity.counts
+        trending = self.blend.trend()
         if not row.nnz:
             label = f"{category}热销榜" if category else "本周热销"
             return [Recommendation(self.items[i], round(s, 4), label, "trending")
                     for i, s in top_k(trending, exclude, k)]
-        scores = self.weights.cf * self.cf_scores(row) + self.weights.popularity * normalise(trending)
         results = []
-        for i, s in top_k(scores, exclude, k):
+        for i, s in top_k(self.blend.score(row), exclude, k):
             reason, source = self._reason(i, row, events, session_items)
             results.append(Recommendation(self.items[i], round(s, 4), reason, source))
         return results
@@ -166,7 +139,7 @@ class Personaliser:
         # shopper's taste decides among them (min–max would stretch tiny relevance gaps to 0…1).
         raw = np.array([s for _, s in candidates], dtype=np.float64)
         semantic = raw / raw.max() if raw.max() > 0 else np.zeros(len(raw))
-        cf_all = self.cf_scores(row)
+        cf_all = self.blend.taste(row)
         cf = normalise(np.array([cf_all[p] if p >= 0 else 0.0 for p in positions])) if row.nnz else np.zeros(len(positions))
         counts = self.popularity.counts
         pop = normalise(np.array([np.log1p(counts[p]) if p >= 0 else 0.0 for p in positions]))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.manifest import Manifest
 from recommender.als import ALS
 from recommender.base import Recommender
 from recommender.complements import Complements
@@ -19,11 +20,17 @@ from recommender.itemcf import ItemCF
 from recommender.popularity import Popularity
 from recommender.usercf import UserCF
 
+# The recommenders every training fits and every evaluation compares (the blend is built from them).
 MODELS: dict[str, type[Recommender]] = {"popularity": Popularity, "itemcf": ItemCF, "usercf": UserCF, "als": ALS}
 
 
+def new_model(name: str, engine: str = "local", master: str = "local[*]") -> Recommender:
+    """An unfitted model of MODELS; ALS trains on `engine` (local or spark)."""
+    return ALS(engine=engine, master=master) if name == "als" else MODELS[name]()
+
+
 @dataclass
-class Manifest:
+class TrainingManifest(Manifest):
     """What was trained on what: read by `shopbot doctor`, the build step and the service."""
 
     fingerprint: str
@@ -36,11 +43,6 @@ class Manifest:
     models: dict[str, dict] = field(default_factory=dict)
 
 
-def read_manifest(folder: Path) -> Manifest | None:
-    path = folder / "manifest.json"
-    return Manifest(**json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
-
-
 def read_users(folder: Path) -> list[str]:
     path = folder / "users.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
@@ -48,9 +50,9 @@ def read_users(folder: Path) -> list[str]:
 
 def train(events: list[Event], catalog: dict[str, str], folder: Path, fingerprint: str,
           engine: str = "local", master: str = "local[*]", incremental: bool = True,
-          log=lambda _: None) -> Manifest:
+          log=lambda _: None) -> TrainingManifest:
     """Fit and save all models; `catalog` maps item id → category (every item is scorable)."""
-    previous = read_manifest(folder)
+    previous = TrainingManifest.read(folder)
     old_users = read_users(folder) if previous else []
     data = Interactions.from_events(events, items=catalog, users=old_users)
     newest = max((e.timestamp for e in events), default=0.0)
@@ -59,7 +61,7 @@ def train(events: list[Event], catalog: dict[str, str], folder: Path, fingerprin
                      # nothing before the last training changed: only appended events
                      and sum(e.timestamp <= previous.last_event for e in events) == previous.interactions)
     models: dict[str, dict] = {}
-    for name, cls in MODELS.items():
+    for name in MODELS:
         started = time.perf_counter()
         if name == "als" and can_increment:
             model = ALS.load(folder)
@@ -67,7 +69,7 @@ def train(events: list[Event], catalog: dict[str, str], folder: Path, fingerprin
             model.update_users({data.user_index[u]: data.matrix[data.user_index[u]] for u in changed})
             mode = f"incremental ({len(changed)} users)"
         else:
-            model = cls(engine=engine, master=master) if name == "als" else cls()
+            model = new_model(name, engine, master)
             model.fit(data)
             mode = "full"
         model.save(folder)
@@ -78,8 +80,7 @@ def train(events: list[Event], catalog: dict[str, str], folder: Path, fingerprin
     Complements().fit(events, catalog).save(folder)
     models["complements"] = {"mode": "full", "seconds": round(time.perf_counter() - started, 2)}
     (folder / "users.json").write_text(json.dumps(data.users), encoding="utf-8")
-    manifest = Manifest(fingerprint=fingerprint, engine=engine, users=len(data.users), items=len(data.items),
+    manifest = TrainingManifest(fingerprint=fingerprint, engine=engine, users=len(data.users), items=len(data.items),
                         interactions=len(events), last_event=newest, trained_at=time.time(), models=models)
-    (folder / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False),
-                                          encoding="utf-8")
+    manifest.write(folder)
     return manifest

@@ -10,17 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
 import numpy as np
 
+from core.manifest import Manifest
 from retrieval.encoder import encode_documents
 
 INDEX_FILE = "products.faiss"
 IDS_FILE = "ids.json"
-MANIFEST_FILE = "manifest.json"
 CACHE_FILE = "embedding_cache.npz"
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -32,7 +32,7 @@ class IndexMismatch(RuntimeError):
 
 
 @dataclass
-class Manifest:
+class IndexManifest(Manifest):
     """What an index was built from; a serving process refuses an index that doesn't match."""
 
     model: str
@@ -42,18 +42,6 @@ class Manifest:
     built_at: float
     kind: str = "flat"
     tombstones: list[int] = field(default_factory=list)
-
-
-def read_manifest(folder: Path) -> Manifest | None:
-    path = folder / MANIFEST_FILE
-    if not path.exists():
-        return None
-    return Manifest(**json.loads(path.read_text(encoding="utf-8")))
-
-
-def _write_manifest(folder: Path, manifest: Manifest) -> None:
-    (folder / MANIFEST_FILE).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2),
-                                        encoding="utf-8")
 
 
 def _text_hash(text: str) -> str:
@@ -103,7 +91,7 @@ def new_index(dim: int, kind: str) -> faiss.Index:
 
 def build_index(folder: Path, ids: list[str], texts: list[str], encoder, model_name: str,
                 catalog_fingerprint: str, hnsw_threshold: int = 50_000,
-                seed_cache: Path | None = None) -> tuple[Manifest, int]:
+                seed_cache: Path | None = None) -> tuple[IndexManifest, int]:
     """Encode (re-using cached vectors for unchanged texts) and write index + manifest.
 
     `seed_cache` is a shipped cache file (vectors of the shipped catalog) read first.
@@ -117,7 +105,7 @@ def build_index(folder: Path, ids: list[str], texts: list[str], encoder, model_n
     index = new_index(dim, kind)
     index.add_with_ids(vectors, np.arange(len(ids), dtype=np.int64))
     cache.save()
-    manifest = Manifest(model=model_name, dim=dim, count=len(ids), kind=kind,
+    manifest = IndexManifest(model=model_name, dim=dim, count=len(ids), kind=kind,
                         catalog_fingerprint=catalog_fingerprint, built_at=time.time())
     ProductIndex(folder, index, dict(enumerate(ids)), manifest).save()
     return manifest, encoded
@@ -130,7 +118,7 @@ class ProductIndex:
     folder: Path
     index: faiss.Index
     ids: dict[int, str]
-    manifest: Manifest
+    manifest: IndexManifest
 
     @property
     def positions(self) -> dict[str, int]:
@@ -141,7 +129,7 @@ class ProductIndex:
         faiss.write_index(self.index, str(self.folder / INDEX_FILE))
         (self.folder / IDS_FILE).write_text(json.dumps(self.ids), encoding="utf-8")
         self.manifest.count = len(self.ids) - len(self.manifest.tombstones)
-        _write_manifest(self.folder, self.manifest)
+        self.manifest.write(self.folder)
 
     def _check_model(self, model_name: str) -> None:
         if model_name != self.manifest.model:
@@ -181,7 +169,7 @@ class ProductIndex:
 
 
 def load_index(folder: Path) -> ProductIndex:
-    manifest = read_manifest(folder)
+    manifest = IndexManifest.read(folder)
     if manifest is None:
         raise FileNotFoundError(f"没有找到索引：{folder}。请先运行 `shopbot index build`。")
     index = faiss.read_index(str(folder / INDEX_FILE))

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from core.clock import aware
 from store.catalog import LoadReport
 from store.db import migrate, session_scope
 from store.models import Interaction, Product
@@ -31,7 +32,7 @@ def _parse_time(value: str) -> datetime:
     if value.isdigit():
         return datetime.fromtimestamp(int(value), tz=timezone.utc)
     stamp = datetime.fromisoformat(value)
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+    return aware(stamp)
 
 
 def _rating(value: str | None, low: float, high: float) -> float:

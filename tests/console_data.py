@@ -1,5 +1,5 @@
 """Conversations written into a tracker store by Rasa itself (tests/rasa_replay.py in .venv-rasa),
-and a shop database with the chat funnel's clicks, add-to-cart events and orders, for
+and a shop database with the chat funnel's clicks, add-to-cart events and order lines, for
 tests/test_console_conversations.py and tests/test_console_analytics.py."""
 from __future__ import annotations
 
@@ -16,15 +16,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from core.clock import SHOP_TIME
 from web.console.auth import add_staff
-from web.console.tracker import _engine
 from core.settings import PROJECT_ROOT, Settings, get_settings
-from store.db import migrate, session_scope
-from store.models import Interaction, Order
+from store.db import engine_for, migrate, session_scope
+from store.models import Interaction, Order, OrderItem
 from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database
 
-RASA_PYTHON = PROJECT_ROOT / ".venv-rasa" / "bin" / "python"
-SHOP_TIME = timezone(timedelta(hours=8))
+RASA_PYTHON = Settings().rasa_bin("python")
 # Three days ago at 10:00 shop time: inside the default 30-day analytics range, and a whole
 # day of its own for the date filters.
 DAY = datetime.now(SHOP_TIME).date() - timedelta(days=3)
@@ -148,8 +147,11 @@ USER_TURNS = {"shopper-alice": 4, "shopper-bob": 2, "shopper-carol": 4, "shopper
 LATEST_FIRST = ["shopper-erin", "shopper-carol", "shopper-bob", "shopper-alice", "promo_50%off",
                 *(f"bulk-{n:03d}" for n in reversed(range(BULK))), "shopper-dave"]
 FALLBACKS = {"shopper-carol": 3}  # two nlu_fallback + one action_default_fallback
-IMPRESSIONS = 5  # 3 cards for alice, 2 for carol
-CLICKS, ADD_TO_CART, ORDERS = 2, 1, 1
+# The funnel, per shopper × product: alice was shown P1–P3, clicked P1 and P2, added and ordered
+# P1; carol was shown P2 and P4 and typed both into her cart without a click. Typed adds outnumber
+# clicks (ADD_ROWS > CLICK_ROWS), yet each step holds only pairs of the step before.
+SHOWN, ENGAGED, ADDED, ORDERED = 5, 4, 3, 1
+CLICK_ROWS, ADD_ROWS = 2, 4
 
 # Sender ids that a URL path cannot carry as they are: each is listed, opened and polled in
 # tests/test_console_conversations.py (a tracker store of their own, `odd_tracker`).
@@ -184,15 +186,16 @@ def replay(store: dict, convs: list[dict], workdir: Path) -> None:
     spec = workdir / f"replay-{uuid.uuid4().hex[:6]}.json"
     spec.write_text(json.dumps({"store": store, "conversations": convs}, ensure_ascii=False), encoding="utf-8")
     with spec.open("rb") as stdin:
-        done = subprocess.run([str(RASA_PYTHON), str(PROJECT_ROOT / "tests" / "rasa_replay.py")],
+        done = subprocess.run([RASA_PYTHON, str(PROJECT_ROOT / "tests" / "rasa_replay.py")],
                               stdin=stdin, capture_output=True, timeout=180,
                               env={**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
     assert done.returncode == 0, done.stderr.decode()[-3000:]
 
 
-def sqlite_tracker_db(workdir: Path) -> str:
+def sqlite_tracker_db(workdir: Path, convs: list[dict] | None = None) -> str:
+    """A SQLite tracker store written by Rasa (`conversations()` unless told otherwise)."""
     path = workdir / "tracker.db"
-    replay({"dialect": "sqlite", "db": str(path)}, conversations(), workdir)
+    replay({"dialect": "sqlite", "db": str(path)}, convs or conversations(), workdir)
     return f"sqlite:///{path}"
 
 
@@ -214,8 +217,8 @@ def drop_postgres(name: str) -> None:
 
 
 def shop_db(workdir: Path) -> str:
-    """A migrated shop database with the funnel's events: only chat events of chat shoppers in
-    the range count (CLICKS, ADD_TO_CART, ORDERS); the rest are there to be left out."""
+    """A migrated shop database with the funnel's events: only chat events and orders of products
+    shown in the range count (SHOWN … ORDERED); the rest are there to be left out."""
     url = f"sqlite:///{workdir / 'shop.db'}"
     migrate(url)
     at = lambda ts: datetime.fromtimestamp(ts, timezone.utc)
@@ -225,13 +228,21 @@ def shop_db(workdir: Path) -> str:
             Interaction(dataset="chat", user_id="shopper-alice", item_id="P2", event="click", timestamp=at(T0 + 6)),
             Interaction(dataset="chat", user_id="shopper-alice", item_id="P1", event="add_to_cart", timestamp=at(T0 + 11)),
             Interaction(dataset="chat", user_id="shopper-alice", item_id="P1", event="purchase", timestamp=at(T0 + 31)),
+            Interaction(dataset="chat", user_id="shopper-carol", item_id="P2", event="add_to_cart", timestamp=at(T0 + 1263)),
+            Interaction(dataset="chat", user_id="shopper-carol", item_id="P4", event="add_to_cart", timestamp=at(T0 + 1264)),
+            # left out: a product carol added by name but was never shown
+            Interaction(dataset="chat", user_id="shopper-carol", item_id="P9", event="add_to_cart", timestamp=at(T0 + 1265)),
             # left out: the shop's own history, a shopper who never chatted, a sender outside the range
             Interaction(dataset="shop", user_id="shopper-alice", item_id="P3", event="click", timestamp=at(T0 + 7)),
             Interaction(dataset="chat", user_id="web-only", item_id="P1", event="click", timestamp=at(T0 + 8)),
             Interaction(dataset="chat", user_id="shopper-dave", item_id="P1", event="click", timestamp=at(T0 + 9)),
-            Order(id="DD1", user_id="shopper-alice", status="待付款", created_at=at(T0 + 31), total=199.0),
-            Order(id="DD0", user_id="shopper-alice", status="已完成", created_at=at(T_OLD), total=99.0),
-            Order(id="DD2", user_id="web-only", status="待付款", created_at=at(T0 + 40), total=99.0),
+            Order(id="DD1", user_id="shopper-alice", status="待付款", created_at=at(T0 + 31), total=298.0,
+                  items=[OrderItem(product_id="P1", quantity=1, price=199.0),
+                         OrderItem(product_id="P8", quantity=1, price=99.0)]),  # P8 was never shown
+            Order(id="DD0", user_id="shopper-alice", status="已完成", created_at=at(T_OLD), total=99.0,
+                  items=[OrderItem(product_id="P2", quantity=1, price=99.0)]),
+            Order(id="DD2", user_id="web-only", status="待付款", created_at=at(T0 + 40), total=99.0,
+                  items=[OrderItem(product_id="P1", quantity=1, price=99.0)]),
         ])
     return url
 
@@ -254,7 +265,7 @@ def tracker_url(request, sqlite_tracker, tmp_path_factory) -> Iterator[str]:
     try:
         yield url
     finally:
-        _engine(url).dispose()
+        engine_for(url).dispose()
         drop_postgres(name)
 
 
@@ -308,7 +319,7 @@ def odd_tracker_url(request, odd_tracker, tmp_path_factory) -> Iterator[str]:
     try:
         yield url
     finally:
-        _engine(url).dispose()
+        engine_for(url).dispose()
         drop_postgres(name)
 
 
@@ -363,7 +374,7 @@ print(json.dumps([app.router.get(path, method, None)[2]["conversation_id"] for m
 def sanic_reads(requests: list[tuple[str, str]]) -> list[str]:
     """The conversation id Rasa's Sanic router reads from each (method, raw path): Rasa 3.6's own
     route patterns, matched in .venv-rasa exactly as Sanic matches a request."""
-    done = subprocess.run([str(RASA_PYTHON), "-c", SANIC_ROUTER], input=json.dumps(requests).encode(),
+    done = subprocess.run([RASA_PYTHON, "-c", SANIC_ROUTER], input=json.dumps(requests).encode(),
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     return json.loads(done.stdout)

@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import datetime, time, timedelta
 
 import pytest
 from markupsafe import escape
+from sqlalchemy import func, select
 
+from core.event_consumer import handle
+from core.settings import Settings
+from store.db import session_scope
+from store.history import SHOWN_DATASET
+from store.models import Interaction, Product
 from web.console.analytics import build_report, csv_rows, safe_cell, to_csv
 from web.console.charts import bar_chart, column_chart, funnel_chart
 from tests import console_data as data
+from tests.conftest import copy_sqlite
 from tests.console_data import client, console, sqlite_tracker, tracker_url  # noqa: F401 (fixtures)
-from tests.console_data import (ADD_TO_CART, CLICKS, DAY, FALLBACKS, FORMULA_INTENT, IMPRESSIONS, IN_RANGE,
-                                OLD_DAY, ORDERS, SHOP_TIME, USER_TURNS)
+from tests.console_data import (ADD_ROWS, ADDED, CLICK_ROWS, DAY, ENGAGED, FALLBACKS, FORMULA_INTENT, IN_RANGE,
+                                OLD_DAY, ORDERED, SHOP_TIME, SHOWN, USER_TURNS)
 
 
 def start(day) -> float:
@@ -45,9 +53,9 @@ def test_the_report_counts_conversations_turns_rates_intents_and_the_funnel(trac
     assert report.fallback_rate == pytest.approx(3 / turns)
     assert report.handoff_rate == pytest.approx(3 / len(IN_RANGE))
     assert [(s.key, s.count) for s in report.funnel] == [
-        ("impressions", IMPRESSIONS), ("clicks", CLICKS), ("add_to_cart", ADD_TO_CART), ("orders", ORDERS)]
-    assert [s.rate for s in report.funnel] == [None, pytest.approx(CLICKS / IMPRESSIONS),
-                                               pytest.approx(ADD_TO_CART / CLICKS), pytest.approx(ORDERS / ADD_TO_CART)]
+        ("shown", SHOWN), ("engaged", ENGAGED), ("added", ADDED), ("ordered", ORDERED)]
+    assert [s.rate for s in report.funnel] == [None, pytest.approx(ENGAGED / SHOWN),
+                                               pytest.approx(ADDED / ENGAGED), pytest.approx(ORDERED / ADDED)]
     intents = {i.intent: i.count for i in report.intents}
     assert intents["greet"] == data.BULK + 1 and intents["nlu_fallback"] == 2 and intents[FORMULA_INTENT] == 1
     assert report.intents[0].intent == "greet"
@@ -58,6 +66,49 @@ def test_the_report_counts_conversations_turns_rates_intents_and_the_funnel(trac
     assert by_day[DAY.isoformat()] == (5, turns - data.BULK)  # alice, bob, carol, erin, promo
     assert by_day[(DAY - timedelta(days=1)).isoformat()] == (data.BULK, data.BULK)
     assert sum(c for c, _ in by_day.values()) == len(IN_RANGE)
+
+
+def test_no_funnel_step_exceeds_the_one_before_though_typed_adds_outnumber_clicks(sqlite_tracker, shop_url):  # noqa: F811
+    with session_scope(shop_url) as session:
+        rows = dict(session.execute(select(Interaction.event, func.count())
+                                    .where(Interaction.dataset == "chat",
+                                           Interaction.user_id.in_(["shopper-alice", "shopper-carol"]))
+                                    .group_by(Interaction.event)).all())
+    assert rows["add_to_cart"] == ADD_ROWS > rows["click"] == CLICK_ROWS  # counting events read 200 %
+    report = build_report(sqlite_tracker, shop_url, *last_30_days(), SHOP_TIME)
+    assert all(s.rate <= 1.0 for s in report.funnel[1:]), [(s.key, s.rate) for s in report.funnel]
+    assert [s.count for s in report.funnel] == sorted((s.count for s in report.funnel), reverse=True)
+    assert report.step("added") == ADDED  # carol's typed adds count as engaged and added ...
+    assert report.step("ordered") == ORDERED  # ... and an ordered product never shown does not
+
+
+def test_a_comparison_card_shows_its_products_alike_in_the_console_and_the_event_consumer(built, tmp_path):
+    copy_sqlite(built.var / "shop.db", tmp_path / "shop.db")
+    shop = f"sqlite:///{tmp_path / 'shop.db'}"
+    with session_scope(shop) as session:
+        p1, p2, p3, p4 = session.scalars(select(Product.id).order_by(Product.id).limit(4))
+    t = data.T0
+    comparison = lambda a, b: {**data.cards((a, "甲", 99.0), (b, "乙", 199.0)), "type": "comparison",
+                               "rows": [{"label": "价格", "values": ["¥99", "¥199"]}]}
+    convs = [{"sender_id": "shopper-lists", "events": [
+                 *data.session(t), data.user("我想买耳机", "search_product", 0.9, t + 1),
+                 data.bot(None, t + 2, custom=data.cards((p1, "甲", 99.0), (p2, "乙", 199.0))),
+                 data.user("第二个和第三个比一下", "compare_products", 0.9, t + 3),
+                 data.bot(None, t + 4, custom=comparison(p2, p3))]},
+             {"sender_id": "shopper-compares", "events": [
+                 *data.session(t), data.user("对比一下这两款", "compare_products", 0.9, t + 1),
+                 data.bot(None, t + 2, custom=comparison(p3, p4))]}]
+    report = build_report(data.sqlite_tracker_db(tmp_path, convs), shop, *last_30_days(), SHOP_TIME)
+    settings = Settings(database_url=shop)
+    for conv in convs:  # the same events as Rasa's broker delivers them to the consumer
+        for event in conv["events"]:
+            handle(settings, json.dumps({**event, "sender_id": conv["sender_id"]}).encode())
+    with session_scope(shop) as session:
+        impressions = {(user, item) for user, item in session.execute(
+            select(Interaction.user_id, Interaction.item_id).where(Interaction.dataset == SHOWN_DATASET))}
+    assert impressions == {("shopper-lists", p1), ("shopper-lists", p2), ("shopper-lists", p3),
+                           ("shopper-compares", p3), ("shopper-compares", p4)}
+    assert report.step("shown") == len(impressions)
 
 
 def test_only_chat_events_of_people_who_chatted_in_the_range_count(tracker_url, shop_url):  # noqa: F811
@@ -93,13 +144,13 @@ def test_csv_exports_parse_back_and_defuse_formulas(sqlite_tracker, shop_url):  
     assert intents[0] == ["intent", "user_turns", "share"]
     assert ["'" + FORMULA_INTENT, "1", f"{1 / report.user_turns:.4f}"] in intents
     assert not any(row[0].startswith("=") for row in intents)
-    assert parsed("funnel")[1:] == [["impressions", "推荐曝光", str(IMPRESSIONS), ""],
-                                    ["clicks", "点击", str(CLICKS), f"{CLICKS / IMPRESSIONS:.4f}"],
-                                    ["add_to_cart", "加入购物车", str(ADD_TO_CART), f"{ADD_TO_CART / CLICKS:.4f}"],
-                                    ["orders", "下单", str(ORDERS), f"{ORDERS / ADD_TO_CART:.4f}"]]
+    assert parsed("funnel")[1:] == [["shown", "推荐曝光", str(SHOWN), ""],
+                                    ["engaged", "点击或问详情", str(ENGAGED), f"{ENGAGED / SHOWN:.4f}"],
+                                    ["added", "加入购物车", str(ADDED), f"{ADDED / ENGAGED:.4f}"],
+                                    ["ordered", "下单", str(ORDERED), f"{ORDERED / ADDED:.4f}"]]
     summary = dict(parsed("summary")[1:])
     assert summary["conversations"] == str(len(IN_RANGE)) and summary["handoffs"] == "3"
-    assert summary["impressions"] == str(IMPRESSIONS)
+    assert summary["shown"] == str(SHOWN)
     daily = parsed("daily")
     assert daily[0] == ["date", "conversations", "user_turns"] and len(daily) == 31
     with pytest.raises(ValueError):
@@ -125,8 +176,8 @@ def test_the_analytics_page_shows_tables_and_three_charts(client):
     body = client.get("/console/analytics").text
     assert cell(body, 'data-metric="conversations"') == str(len(IN_RANGE))
     assert cell(body, 'data-metric="handoffs"') == "3"
-    assert [cell(body, f'data-step="{n}"') for n in range(4)] == [str(IMPRESSIONS), str(CLICKS),
-                                                                 str(ADD_TO_CART), str(ORDERS)]
+    assert [cell(body, f'data-step="{n}"') for n in range(4)] == [str(SHOWN), str(ENGAGED), str(ADDED),
+                                                                 str(ORDERED)]
     assert body.count('<svg class="chart"') == 3
     assert cell(body, f'data-day="{DAY.isoformat()}"') == "5"
     assert cell(body, f'data-intent="{escape(FORMULA_INTENT)}"') == "1"

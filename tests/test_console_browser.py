@@ -122,7 +122,7 @@ def test_a_shopping_conversation_shows_in_analytics_the_list_and_the_transcript(
     assert page.locator("svg.chart").count() == 3
     assert int(page.locator("#intents td[data-intent='search_product']").inner_text()) >= 1
     csv = page.request.get(f"{stack_web.url}/console/analytics.csv?kind=funnel")
-    assert csv.ok and "impressions" in csv.text() and csv.headers["content-type"].startswith("text/csv")
+    assert csv.ok and "shown" in csv.text() and csv.headers["content-type"].startswith("text/csv")
 
     # The same conversation in the list and its transcript, as Rasa recorded it.
     page.goto(f"{stack_web.url}/console?user={sender}")

@@ -131,7 +131,7 @@ def test_markup_is_rasa_training_syntax():
     assert marked_up("[黑色](color)\n那款\u2028还有吗\x07", []) == "［黑色］(color) 那款 还有吗"
 
 
-def rasa_reads(path: Path, root: Path) -> dict:
+def rasa_reads(path: Path, settings: Settings) -> dict:
     """What Rasa's own loader (in .venv-rasa) makes of an NLU file; any Rasa warning is an error."""
     script = ("import json, sys, warnings\n"
               "from rasa.shared.nlu.training_data.loading import load_data\n"
@@ -140,7 +140,7 @@ def rasa_reads(path: Path, root: Path) -> dict:
               "print(json.dumps({'examples': sorted([m.get('text'), m.get_full_intent(), "
               "[[e['value'], e['entity']] for e in m.get('entities') or []]] for m in data.intent_examples), "
               "'synonyms': data.entity_synonyms}, ensure_ascii=False))")
-    done = subprocess.run([str(root / ".venv-rasa" / "bin" / "python"), "-c", script, str(path)],
+    done = subprocess.run([settings.rasa_bin("python"), "-c", script, str(path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -151,7 +151,7 @@ def test_the_rasa_check_catches_a_bad_file(console, tmp_path):
     bad.write_text('version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n      - 你好\n      没有横线\n',
                    encoding="utf-8")
     with pytest.raises(AssertionError):
-        rasa_reads(bad, console.root)
+        rasa_reads(bad, console)
 
 
 EXISTING = '''version: "3.1"
@@ -179,7 +179,7 @@ def test_export_merges_into_yaml_that_rasa_reads(console, agent, tmp_path):
     out.write_text(EXISTING, encoding="utf-8")
 
     assert export_annotations(console.db_url, out) == 3
-    assert rasa_reads(out, console.root) == {
+    assert rasa_reads(out, console) == {
         "examples": sorted([["你好呀", "greet", []],
                             ["来个黑色的", "refine_search", [["黑色", "color"]]],  # the latest correction wins
                             ["人呢？我要找［活人］ 快点", "human_handoff", []],

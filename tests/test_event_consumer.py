@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.event_consumer import handle, shown_products
+from core.event_consumer import handle
+from core.funnel import shown_products
 from core.settings import Settings
 from store.db import session_scope
 from store.history import SHOPPER_DATASETS, SHOWN_DATASET, interaction_rows

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.services import make_personaliser, make_searcher
-from recommender.data import Event
+from recommender.base import top_k
+from recommender.data import Event, Interactions
+from recommender.evaluate import standard_models
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,34 @@ def test_anonymous_search_order_is_relevance_with_popularity_ties(personaliser, 
     ranked = personaliser.personalise(list(pool), None, 10)
     assert {r.id for r in ranked} == {r.id for r in pool}
     assert not any(r.reason.startswith("因为你") for r in ranked)
+
+
+def evaluated_order(personaliser, brand_of: dict[str, str], user: str, candidates: list[str]) -> list[str]:
+    """How `shopbot eval recommender`'s blend row ranks these candidates for this shopper: the
+    line-up's blend factory over fitted models, the history row built as the evaluation builds it."""
+    data = Interactions.from_events(personaliser.history_of(user), items=personaliser.items)
+    fitted = {"als": personaliser.als, "itemcf": personaliser.itemcf, "popularity": personaliser.popularity}
+    blend = standard_models(weights=personaliser.weights, brand_of=brand_of)["blend"](fitted).fit(data)
+    allowed = {data.item_index[i] for i in candidates}
+    exclude = [n for n in range(len(data.items)) if n not in allowed]
+    scores = blend.score(data.row(user), data.user_index[user])
+    return [data.items[n] for n, _ in top_k(scores, exclude, len(candidates))]
+
+
+def test_the_evaluated_blend_ranks_exactly_as_shoppers_are_served(personaliser, as_shopper):
+    brand_of = {i: p.brand for i, p in personaliser.products.items()}
+    shipped = ["u00003", "u00042", "u01234"]
+    fans = {"华为-fan": fan_of(personaliser, "华为"), "苹果-fan": fan_of(personaliser, "苹果")}
+    for user in [*shipped, *fans]:
+        if user in fans:
+            as_shopper(fans[user])
+        assert personaliser.history_of(user), user
+        served = [r.item for r in personaliser.recommend(user, k=len(personaliser.items))]
+        assert len(served) > 1000
+        assert evaluated_order(personaliser, brand_of, user, served) == served, user
+    # The brand-blind blend the evaluation used to score ranks a loyal shopper's list differently.
+    served = [r.item for r in personaliser.recommend("苹果-fan", k=len(personaliser.items))]
+    assert evaluated_order(personaliser, {}, "苹果-fan", served)[:10] != served[:10]
 
 
 def test_new_shopper_gets_trending_products_labelled_as_such(personaliser, as_shopper):

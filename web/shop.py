@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.cards import image_url, yuan
 from core.settings import Settings
 from web.deps import db_session, settings_dep
 from web.widget import socketio_config
@@ -23,16 +24,11 @@ GRID_SIZE = 24
 CATEGORY_LINKS = 12
 
 
-def yuan(amount: float) -> str:
-    """Same format as the chat (actions/render.py): 2999.0 → ¥2999, 59.9 → ¥59.9."""
-    return f"¥{amount:.2f}".rstrip("0").rstrip(".")
-
-
 def _tile(p: Product) -> str:
     was = (f' <s class="list-price">{escape(yuan(p.list_price))}</s>'
            if p.list_price and p.list_price > p.price else "")
     return f"""<li class="tile" data-product-id="{escape(p.id)}">
-  <img src="/images/{quote(p.id)}.svg" alt="{escape(p.title)}" loading="lazy" width="240" height="240">
+  <img src="{escape(image_url(p.id))}" alt="{escape(p.title)}" loading="lazy" width="240" height="240">
   <div class="tile-title">{escape(p.title)}</div>
   <div class="tile-brand">{escape(p.brand)} · {escape(p.category)}</div>
   <div class="tile-price">{escape(yuan(p.price))}{was}</div>

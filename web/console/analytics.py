@@ -1,10 +1,12 @@
 """Analytics over a date range: conversations per day, intents, fallback and handoff rates, and
-the chat conversion funnel (impressions → clicks → add-to-cart → orders).
+the chat conversion funnel (shown → engaged → added → ordered, per shopper × product, as
+`core.funnel` defines it).
 
-Everything is aggregated in SQL: the tracker store (Rasa's `events`) gives the conversation
-numbers and the impressions, the shop database gives clicks, add-to-cart events and orders of
-the shoppers who chatted in the range. The two may be different databases, so the senders are
-carried from one to the other in chunks. Library functions only; routes are in analytics_routes.py.
+The conversation numbers are aggregated in SQL over the tracker store (Rasa's `events`). The
+funnel's shown pairs are read from the cards of the range's `bot` events with the same
+`core.funnel.shown_products` the event consumer uses; the later steps come from the shop
+database (`core.funnel.shop_pairs`). The two may be different databases, so the shoppers are
+carried from one to the other. Library functions only; routes are in analytics_routes.py.
 """
 from __future__ import annotations
 
@@ -15,17 +17,11 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import and_, distinct, func, literal_column, select
 
-from web.console.tracker import (day_number, events, handoff_flagged, is_fallback, product_cards,
-                                 tracker_engine)
-from store.db import session_scope
-from store.models import Interaction, Order
+from core.funnel import FunnelStep, Pair, funnel, shop_pairs, shown_pairs
+from web.console.tracker import day_number, event_data, events, handoff_flagged, is_fallback, tracker_engine
 
-FUNNEL_STEPS = ("impressions", "clicks", "add_to_cart", "orders")
-FUNNEL_LABELS = {"impressions": "推荐曝光", "clicks": "点击", "add_to_cart": "加入购物车", "orders": "下单"}
 CSV_KINDS = ("summary", "daily", "intents", "funnel")
-CHAT_DATASET = "chat"  # interactions recorded from the chat (widget clicks, the cart action)
 NO_INTENT = "(无)"
-_CHUNK = 500
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -42,14 +38,6 @@ class IntentCount:
     intent: str
     count: int
     share: float  # of all shopper messages in the range
-
-
-@dataclass
-class FunnelStep:
-    key: str
-    label: str
-    count: int
-    rate: float | None  # count / the previous step's count (None for the first or after 0)
 
 
 @dataclass
@@ -85,10 +73,9 @@ class TrackerNumbers:
     user_turns: int = 0
     fallbacks: int = 0
     handoffs: int = 0
-    impressions: int = 0
+    shown: set[Pair] = field(default_factory=set)  # (shopper, product) on the range's cards
     daily: dict[str, tuple[int, int]] = field(default_factory=dict)  # day → (conversations, turns)
     intents: list[tuple[str, int]] = field(default_factory=list)
-    senders: set[str] = field(default_factory=set)
 
 
 def _offset(tz: timezone) -> int:
@@ -96,7 +83,7 @@ def _offset(tz: timezone) -> int:
 
 
 def tracker_numbers(tracker_url: str, since: float, until: float, tz: timezone) -> TrackerNumbers:
-    """Conversations, turns, fallbacks, handoffs, impressions, days and intents of [since, until)."""
+    """Conversations, turns, fallbacks, handoffs, shown products, days and intents of [since, until)."""
     out = TrackerNumbers()
     engine = tracker_engine(tracker_url)
     if engine is None:
@@ -112,9 +99,10 @@ def tracker_numbers(tracker_url: str, since: float, until: float, tz: timezone) 
         out.handoffs = conn.execute(
             select(func.count(distinct(events.c.sender_id)))
             .where(in_range, handoff_flagged(), events.c.sender_id.in_(chatted))).scalar_one()
-        out.impressions = int(conn.execute(
-            select(func.coalesce(func.sum(product_cards(events.c.data)), 0))
-            .where(in_range, events.c.type_name == "bot", events.c.data.like('%"products"%'))).scalar_one())
+        cards = conn.execution_options(stream_results=True).execute(
+            select(events.c.sender_id, events.c.data)
+            .where(in_range, events.c.type_name == "bot", events.c.data.like('%"products"%')))
+        out.shown = shown_pairs((sender, event_data(data)) for sender, data in cards)
         for number, senders, turns in conn.execute(
                 select(day, func.count(distinct(events.c.sender_id)), func.count())
                 .where(user).group_by(day)):
@@ -122,30 +110,7 @@ def tracker_numbers(tracker_url: str, since: float, until: float, tz: timezone) 
         out.intents = [(intent or NO_INTENT, n) for intent, n in conn.execute(
             select(events.c.intent_name, func.count().label("n")).where(user)
             .group_by(events.c.intent_name).order_by(func.count().desc(), events.c.intent_name))]
-        out.senders = set(conn.execute(select(events.c.sender_id).where(user).distinct()).scalars())
     return out
-
-
-def shop_funnel(shop_url: str, senders: set[str], since: float, until: float) -> dict[str, int]:
-    """Chat clicks, chat add-to-cart events and orders of these shoppers in [since, until)."""
-    counts = {"clicks": 0, "add_to_cart": 0, "orders": 0}
-    if not senders:
-        return counts
-    start, end = (datetime.fromtimestamp(t, timezone.utc) for t in (since, until))
-    ids = sorted(senders)
-    with session_scope(shop_url) as session:
-        for chunk in (ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)):
-            for event, n in session.execute(
-                    select(Interaction.event, func.count())
-                    .where(Interaction.user_id.in_(chunk), Interaction.dataset == CHAT_DATASET,
-                           Interaction.event.in_(["click", "add_to_cart"]),
-                           Interaction.timestamp >= start, Interaction.timestamp < end)
-                    .group_by(Interaction.event)):
-                counts["clicks" if event == "click" else "add_to_cart"] += n
-            counts["orders"] += session.scalar(
-                select(func.count()).select_from(Order)
-                .where(Order.user_id.in_(chunk), Order.created_at >= start, Order.created_at < end)) or 0
-    return counts
 
 
 def build_report(tracker_url: str, shop_url: str, since: float, until: float, tz: timezone) -> Report:
@@ -159,12 +124,8 @@ def build_report(tracker_url: str, shop_url: str, since: float, until: float, tz
                     for d in (first + timedelta(days=n) for n in range((last - first).days + 1))]
     report.intents = [IntentCount(i, n, n / numbers.user_turns if numbers.user_turns else 0.0)
                       for i, n in numbers.intents]
-    counts = {"impressions": numbers.impressions, **shop_funnel(shop_url, numbers.senders, since, until)}
-    previous: int | None = None
-    for key in FUNNEL_STEPS:
-        rate = counts[key] / previous if previous else None
-        report.funnel.append(FunnelStep(key, FUNNEL_LABELS[key], counts[key], rate))
-        previous = counts[key]
+    shoppers = {sender for sender, _ in numbers.shown}
+    report.funnel = funnel(numbers.shown, shop_pairs(shop_url, shoppers, since, until))
     return report
 
 

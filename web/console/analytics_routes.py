@@ -14,7 +14,8 @@ from markupsafe import Markup
 from web.console.analytics import CSV_KINDS, Report, build_report, csv_rows, to_csv
 from web.console.auth import Staff, staff_page
 from web.console.charts import bar_chart, column_chart, funnel_chart
-from web.console.dates import EARLIEST, SHANGHAI, DateError, day_param, day_range, day_start, unprocessable
+from core.clock import SHOP_TIME
+from web.console.dates import EARLIEST, DateError, day_param, day_range, day_start, unprocessable
 from web.console.templating import render
 from core.settings import Settings
 from web.deps import settings_dep
@@ -30,7 +31,7 @@ def date_range(date_from: str, date_to: str) -> tuple[date, date]:
     """[from, to] as whole days (shop time): by default the 30 days up to today (or up to `from`
     when that is later), at most a year back from `to`; DateError for bad dates or from > to."""
     from_day, to_day = day_range(date_from, date_to)
-    to_day = to_day or max(datetime.now(SHANGHAI).date(), from_day or EARLIEST)
+    to_day = to_day or max(datetime.now(SHOP_TIME).date(), from_day or EARLIEST)
     from_day = from_day or to_day - timedelta(days=DEFAULT_DAYS - 1)
     return max(from_day, to_day - timedelta(days=MAX_DAYS - 1)), to_day
 
@@ -51,7 +52,7 @@ def report_for(settings: Settings, query: RangeQuery) -> Report:
     """The report for the requested range; DateError for a bad one."""
     from_day, to_day = date_range(query.date_from, query.date_to)
     return build_report(settings.tracker_db_url, settings.db_url, day_start(from_day),
-                        day_start(to_day + timedelta(days=1)), SHANGHAI)
+                        day_start(to_day + timedelta(days=1)), SHOP_TIME)
 
 
 def report_dep(query: RangeQuery = Depends(range_query), settings: Settings = Depends(settings_dep)) -> Report:
@@ -63,7 +64,7 @@ def report_dep(query: RangeQuery = Depends(range_query), settings: Settings = De
 
 
 def _day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, SHANGHAI).date().isoformat()
+    return datetime.fromtimestamp(ts, SHOP_TIME).date().isoformat()
 
 
 def _charts(report: Report) -> dict[str, Markup]:

@@ -18,6 +18,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.clock import aware
 from core.settings import Settings
 from web.deps import db_session, settings_dep
 from store.db import migrate, session_scope
@@ -64,11 +65,6 @@ def now() -> datetime:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything the console stores is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def console_db(settings: Settings = Depends(settings_dep)) -> Iterator[Session]:
@@ -168,7 +164,7 @@ def current_staff(request: Request, session: Session = CONSOLE_DB) -> Staff | No
     if row is None:
         return None
     login, user = row
-    if _aware(login.expires_at) < now() or not user.active:
+    if aware(login.expires_at) < now() or not user.active:
         return None
     return Staff(user.id, user.username, user.role, login.csrf_token)
 

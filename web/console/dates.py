@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import HTTPException, Query
 
-SHANGHAI = timezone(timedelta(hours=8))  # the shop's clock for day boundaries
+from core.clock import SHOP_TIME
+
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 MAX_PARAM = 32  # longer values are refused by FastAPI before they reach the parser
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -25,7 +26,7 @@ class DateError(ValueError):
 
 def day_start(day: date | None) -> float | None:
     """The epoch time at which a day (shop time) starts."""
-    return None if day is None else datetime.combine(day, time(), SHANGHAI).timestamp()
+    return None if day is None else datetime.combine(day, time(), SHOP_TIME).timestamp()
 
 
 def parse_day(value: str, name: str = "from") -> date | None:

@@ -1,7 +1,7 @@
 """Jinja2 templates of the console, autoescaped whatever the file name: every shopper string is data."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +10,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from core.clock import SHOP_TIME, aware
 from web.console.auth import Staff
 from web.console.senders import sender_path
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-SHOP_TIME = timezone(timedelta(hours=8))  # the shop's clock (China)
 
 templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                                                    autoescape=True))
@@ -25,7 +24,7 @@ def shop_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time (naive from SQLite) on the shop's clock; `{{ row.created_at | shoptime }}`."""
     if moment is None:
         return ""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(SHOP_TIME).strftime(fmt)
+    return aware(moment).astimezone(SHOP_TIME).strftime(fmt)
 
 
 templates.env.filters["shoptime"] = shop_time

@@ -6,22 +6,22 @@ the action of an `action` event, the slot of a `slot` event), `data` (the event 
 The console only reads it, with SQLAlchemy Core and bound parameters. The list is one GROUP BY
 over the table (conditional aggregates, the total as a window count), so filtering and
 paging thousands of conversations costs one scan; a transcript reads one sender's rows through
-Rasa's `sender_id` index. The few JSON tests that need the event body (a slot's value, the cards
-of a bot message) are compiled per dialect: SQLite's JSON1 functions, PostgreSQL's json operators.
+Rasa's `sender_id` index. The JSON test that needs the event body (a slot's value) is compiled
+per dialect: SQLite's JSON1 functions, PostgreSQL's json operators.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (Boolean, Column, Engine, Float, Integer, MetaData, String, Table, Text, and_,
-                        case, create_engine, func, inspect, or_, select)
-from sqlalchemy.exc import CompileError, OperationalError
+                        case, func, inspect, or_, select)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.functions import FunctionElement
+
+from store.db import engine_for
 
 FALLBACK_INTENT = "nlu_fallback"
 CORE_FALLBACK_ACTION = "action_default_fallback"
@@ -43,12 +43,6 @@ events = Table("events", _metadata,
 class slot_value_true(FunctionElement):
     """SQL: the `slot` event in this `data` column sets its slot to JSON `true`."""
     type = Boolean()
-    inherit_cache = True
-
-
-class product_cards(FunctionElement):
-    """SQL: how many product cards the `bot` event in this `data` column shows (0 if none)."""
-    type = Integer()
     inherit_cache = True
 
 
@@ -79,27 +73,6 @@ def _slot_true_default(element, compiler, **kw):
     return f"""({_args(element, compiler, kw)[0]} LIKE '%"value": true%')"""
 
 
-@compiles(product_cards, "sqlite")
-def _cards_sqlite(element, compiler, **kw):
-    data = _args(element, compiler, kw)[0]
-    return (f"(CASE WHEN json_extract({data}, '$.data.custom.type') = 'products' "
-            f"THEN coalesce(json_array_length({data}, '$.data.custom.products'), 0) ELSE 0 END)")
-
-
-@compiles(product_cards, "postgresql")
-def _cards_pg(element, compiler, **kw):
-    doc = f"CAST({_args(element, compiler, kw)[0]} AS JSON)"
-    cards = f"({doc} #> '{{data,custom,products}}')"
-    return (f"(CASE WHEN ({doc} #>> '{{data,custom,type}}') = 'products' THEN "
-            f"CASE WHEN json_typeof({cards}) = 'array' THEN json_array_length({cards}) ELSE 0 END "
-            f"ELSE 0 END)")
-
-
-@compiles(product_cards)
-def _cards_default(element, compiler, **kw):
-    raise CompileError("the console reads SQLite and PostgreSQL tracker stores")
-
-
 @compiles(day_number, "sqlite")
 def _day_sqlite(element, compiler, **kw):
     ts, offset = _args(element, compiler, kw)
@@ -115,17 +88,10 @@ def _day_default(element, compiler, **kw):
 # ---------------------------------------------------------------- engine
 
 
-@lru_cache
-def _engine(url: str) -> Engine:
-    """SQLite without a pool (every read sees Rasa's latest commit); others pre-pinged."""
-    if url.startswith("sqlite"):
-        return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_pre_ping=True)
-
-
 def tracker_engine(url: str) -> Engine | None:
-    """The tracker store's engine, or None while Rasa has not created its table yet."""
-    engine = _engine(url)
+    """The tracker store's engine (the data layer's, one per URL: SQLite without a pool, so every
+    read sees Rasa's latest commit; others pre-pinged), or None while Rasa has no table yet."""
+    engine = engine_for(url)
     try:
         return engine if inspect(engine).has_table("events") else None
     except OperationalError:
@@ -201,7 +167,8 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _data(raw: str | None) -> dict:
+def event_data(raw: str | None) -> dict:
+    """An event row's `data` column as a dict ({} when it is not a JSON object)."""
     try:
         value = json.loads(raw or "{}")
     except ValueError:
@@ -248,7 +215,7 @@ def list_conversations(url: str, filters: Filters) -> tuple[list[Summary], int]:
             total = conn.execute(select(func.count()).select_from(
                 query.limit(None).offset(None).order_by(None).subquery())).scalar_one()
     return [Summary(r.sender_id, float(r.first_at or 0.0), float(r.last_at or 0.0), int(r.user_turns or 0),
-                    int(r.fallbacks or 0), str(_data(texts.get(r.last_user_id)).get("text") or ""),
+                    int(r.fallbacks or 0), str(event_data(texts.get(r.last_user_id)).get("text") or ""),
                     *_state(r)) for r in rows], int(total)
 
 
@@ -360,7 +327,7 @@ def transcript(url: str, sender_id: str, since: float | None = None, after: int 
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(events.c.id).limit(TRANSCRIPT_LIMIT)).all()
         state = conn.execute(state_query).one()
-    turns = [t for r in rows if (t := to_turn(r.id, r.type_name, _data(r.data))) is not None]
+    turns = [t for r in rows if (t := to_turn(r.id, r.type_name, event_data(r.data))) is not None]
     cursor = rows[-1].id if rows else (after or 0)
     last_ts = max((t.timestamp for t in turns), default=since or 0.0)
     return Transcript(sender_id, turns, cursor, last_ts, state.n > 0, *_state(state))
