@@ -11,10 +11,12 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TextIO
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from store.db import migrate, session_scope
 from store.models import Category, Product
@@ -182,6 +184,14 @@ def all_products(url: str) -> list[Product]:
     migrate(url)
     with session_scope(url) as session:
         return list(session.scalars(select(Product).order_by(Product.id)))
+
+
+def products_by_id(session: Session, ids: Iterable[str]) -> dict[str, Product]:
+    """The catalog's current facts (price, stock, attributes) for these products; unknown ids are left out."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
 
 
 def category_aliases(url: str) -> dict[str, list[str]]:
