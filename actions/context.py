@@ -15,8 +15,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.metrics import ACTION_ERRORS, ACTION_SECONDS
 from actions.services import searcher
 from core.identity import is_anonymous
+from core.settings import get_settings
 from retrieval.numbers import chinese_to_int
 from retrieval.query import ParsedQuery
+from store.catalog import products_by_id
+from store.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +87,9 @@ def referenced(tracker: Tracker, wanted: int = 1) -> list[str]:
 
 def named(text: str, listed: list[str]) -> str | None:
     """A shown product whose brand + line the message mentions ("Mate 60 怎么样")."""
-    products = searcher().products
+    products = catalog_facts(listed)
     compact = re.sub(r"\s+", "", text).lower()
-    for pid in listed:
+    for pid in (pid for pid in listed if pid in products):
         line = str((products[pid].attributes or {}).get("系列", "")).replace(" ", "").lower()
         if line and len(line) >= 2 and line in compact:
             return pid
@@ -132,8 +135,15 @@ def logged_in(tracker: Tracker) -> bool:
     return not is_anonymous(tracker.sender_id)
 
 
+def catalog_facts(ids: list[str]) -> dict[str, Any]:
+    """Products as the shop's database has them now (price, stock), not as the search index
+    loaded them at start-up; unknown ids are left out."""
+    with session_scope(get_settings().db_url) as session:
+        return products_by_id(session, ids)
+
+
 def product(pid: str):
-    return searcher().products.get(pid)
+    return catalog_facts([pid]).get(pid)
 
 
 class ShopAction(Action, ABC):

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, category_in_view, product, referenced
 from actions.render import show_products
-from actions.services import personaliser, searcher
+from actions.services import personaliser
 from core.settings import get_settings
 
 

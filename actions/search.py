@@ -2,35 +2,20 @@
 "再便宜点", "换个牌子", "不要苹果的"), shown as numbered text plus product cards."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import ShopAction, previous_query, shown
+from actions.context import ShopAction, catalog_facts, previous_query, shown
 from actions.metrics import SEARCH_SECONDS
 from actions.render import show_products, yuan
 from actions.services import personaliser, searcher
 from core.settings import get_settings
 from retrieval.query import ParsedQuery
-from retrieval.search import color_matches
 
-OTHER_BRAND = re.compile(r"换(?:个|一个|家|别的)?(?:牌子|品牌|家)|别的(?:牌子|品牌)|其他(?:牌子|品牌)")
-BIGGER = re.compile(r"大一?点|更大|大些|大屏|大容量|大尺寸|大号")
-SPEC_KEYS = ("屏幕尺寸", "存储", "容量", "配置", "规格", "表盘尺寸", "尺寸", "版本")
 REFINE_BUTTONS = ("再便宜点", "换个牌子", "第一个详细介绍一下")
-
-
-def spec_number(product) -> float:
-    """The first number of the product's size/capacity attribute (55英寸 → 55, 12GB+256GB → 256)."""
-    for key in SPEC_KEYS:
-        value = str((product.attributes or {}).get(key, ""))
-        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", value)]
-        if numbers:
-            return max(numbers)
-    return 0.0
 
 
 def describe(q: ParsedQuery) -> str:
@@ -62,31 +47,23 @@ class ActionSearchProducts(ShopAction):
         settings, search = get_settings(), searcher()
         parsed = search.parse(text)
         previous = previous_query(tracker)
-        listed = [search.products[i] for i in shown(tracker) if i in search.products]
         refining = previous is not None and (intent == "refine_search" or not parsed.category
                                              or parsed.category == previous.category)
         query = parsed.merge(previous) if refining else parsed
-        if refining and OTHER_BRAND.search(text):
-            query.excluded_brands = list(dict.fromkeys([*query.excluded_brands, *(p.brand for p in listed)]))
-            query.brands = [b for b in query.brands if b not in query.excluded_brands]
-        query = query.with_reference_prices([p.price for p in listed] if refining else [])
+        # 便宜点 / 换个牌子 / 大一点 are relative to what is on screen: retrieval makes them constraints.
+        listed = list(catalog_facts(shown(tracker)).values()) if refining else []
+        query = query.with_references(listed)
         if refining:  # the topic stays; what changed is in the structured constraints
             query.free_text = previous.free_text or previous.text
-        bigger = refining and BIGGER.search(text) and listed
         with SEARCH_SECONDS.time():
-            pool = search.search(query, k=settings.rerank_pool * 2 if bigger else settings.rerank_pool)
-        if bigger:
-            floor = max(spec_number(p) for p in listed)
-            pool = [r for r in pool if spec_number(search.products[r.id]) > floor] or pool
-        if query.colors:  # a colour the shopper asked for is a requirement when the shop has it
-            pool = [r for r in pool if any(color_matches(r.color, c) for c in query.colors)] or pool
+            pool = search.search(query, k=settings.rerank_pool, require_colors=True)
         if query.sort:
             results = pool[: settings.search_k]
         else:
             results = personaliser().personalise(pool, tracker.sender_id, settings.search_k)
         # Only what the shopper asked for: unset fields come back as ParsedQuery's defaults.
         events = [SlotSet("search_query", {k: v for k, v in query.as_dict().items()
-                                           if k == "text" or v not in (None, "", [])})]
+                                           if k == "text" or (v not in (None, "", []) and v is not False)})]
         if not results:
             dispatcher.utter_message(text=f"抱歉，没有找到符合条件的{describe(query)}。"
                                           "要不放宽一点条件，比如换个颜色或提高预算？")

@@ -1,7 +1,6 @@
 """`shopbot`: set up, build, run and poke at Daogou from the command line."""
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess

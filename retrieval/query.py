@@ -8,9 +8,12 @@ neighbours; prices, sorting and negation are rules over the raw text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from retrieval.numbers import AMOUNT, magnitude, parse_amount
+from retrieval.sizes import size_number
 
 # Price phrases, most specific first. Each yields (min, max) from the matched amounts.
 _A = rf"({AMOUNT})\s*(?:块钱|块|元|rmb|RMB|¥)?"
@@ -36,6 +39,9 @@ CHEAPER = re.compile(r"(?:再|更)?便宜(?:一)?(?:点|些|一点)|更便宜|�
 PRICIER = re.compile(r"(?:再|更)?贵(?:一)?(?:点|些)的?也行|更贵|好一点的|高端一点|档次高一?点|贵一点")
 BUDGET_LOW = re.compile(r"不要?太贵|别太贵|不能太贵|不用太贵|便宜的|便宜点的|实惠|性价比|平价|学生党|穷")
 BUDGET_HIGH = re.compile(r"高端|旗舰|顶配|不差钱|贵点没关系")
+# Refinements relative to the products already shown ("换个牌子", "大一点").
+OTHER_BRAND = re.compile(r"换(?:个|一个|家|别的)?(?:牌子|品牌|家)|别的(?:牌子|品牌)|其他(?:牌子|品牌)")
+BIGGER = re.compile(r"大一?点|更大|大些|大屏|大容量|大尺寸|大号")
 
 # Cue words that negate (or re-affirm) what follows them in the same clause.
 CUES = re.compile(r"(不要|不想要|别要|别给我|别推荐|别(?!的)|不考虑|排除|除了|除去|不喜欢|不买|不看|拒绝|非(?!常))"
@@ -88,6 +94,9 @@ class ParsedQuery:
     gender: str | None = None
     budget: str | None = None  # "low" / "high": no number given, only a wish
     relative_price: str | None = None  # "cheaper" / "pricier" than the results shown
+    other_brand: bool = False  # "换个牌子": not the brands shown
+    bigger: bool = False  # "大一点": bigger than the products shown
+    min_size: float | None = None  # size/capacity above this (retrieval.sizes), when the shop has such
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -98,7 +107,8 @@ class ParsedQuery:
             return self
         merged = replace(previous, text=self.text, free_text=" ".join(
             t for t in (previous.free_text, self.free_text) if t))
-        for name in ("price_min", "price_max", "sort", "gender", "budget", "relative_price"):
+        merged.other_brand, merged.bigger = self.other_brand, self.bigger
+        for name in ("price_min", "price_max", "sort", "gender", "budget", "relative_price", "min_size"):
             if getattr(self, name) is not None:
                 setattr(merged, name, getattr(self, name))
         if self.brands:
@@ -112,16 +122,24 @@ class ParsedQuery:
         merged.excluded_tags = _union(previous.excluded_tags, self.excluded_tags)
         return merged
 
-    def with_reference_prices(self, shown: list[float]) -> "ParsedQuery":
-        """Turn 便宜点/贵一点 into a bound relative to the prices already shown."""
-        if not self.relative_price:
-            return self
-        if not shown:
-            return replace(self, relative_price=None,
-                           budget="low" if self.relative_price == "cheaper" else "high")
-        if self.relative_price == "cheaper":
-            return replace(self, relative_price=None, price_max=min(shown) - 0.01, price_min=None)
-        return replace(self, relative_price=None, price_min=max(shown) + 0.01, price_max=None)
+    def with_references(self, shown: Sequence[Any]) -> "ParsedQuery":
+        """Turn refinements relative to the products already shown into constraints: 便宜点/贵一点
+        into a price bound, 换个牌子 into excluded brands, 大一点 into a size floor. `shown` are
+        catalog products (price, brand, attributes); with none shown, a price wish stays a wish."""
+        query = replace(self, other_brand=False, bigger=False, relative_price=None)
+        if self.other_brand and shown:
+            query.excluded_brands = _union(self.excluded_brands, [p.brand for p in shown])
+            query.brands = [b for b in self.brands if b not in query.excluded_brands]
+        if self.bigger and shown:
+            query.min_size = max(size_number(p.attributes) for p in shown)
+        prices = [p.price for p in shown]
+        if self.relative_price and not prices:
+            query.budget = "low" if self.relative_price == "cheaper" else "high"
+        elif self.relative_price == "cheaper":
+            query.price_max, query.price_min = min(prices) - 0.01, None
+        elif self.relative_price == "pricier":
+            query.price_min, query.price_max = max(prices) + 0.01, None
+        return query
 
 
 def _union(a: list[str], b: list[str]) -> list[str]:
@@ -214,6 +232,8 @@ class QueryParser:
             if match and getattr(query, attr) is None and query.price_max is None and not query.sort:
                 setattr(query, attr, value)
                 consumed.append(match.span())
+        # Kept in the free text: "大屏手机" still searches for 大屏.
+        query.other_brand, query.bigger = bool(OTHER_BRAND.search(text)), bool(BIGGER.search(text))
         entities = self._entities(text)
         for start, end, label, surface in entities:
             value = self._canonical(label, surface)

@@ -19,6 +19,7 @@ from retrieval.encoder import encode_queries, load_encoder
 from retrieval.index import HNSW_EF_SEARCH, load_index
 from retrieval.lexicon import query_vocabulary
 from retrieval.query import ParsedQuery, QueryParser
+from retrieval.sizes import size_number
 
 QUERY_VECTOR_CACHE = 4096  # 4096 × 384 floats ≈ 6 MB
 
@@ -63,6 +64,12 @@ def color_matches(product_color: str, wanted: str) -> bool:
     return bool(product_color) and (wanted in product_color or family in product_color)
 
 
+def _where_possible(keep: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """`keep` narrowed to `wanted` rows, unless that leaves nothing."""
+    narrowed = keep & wanted
+    return narrowed if narrowed.any() else keep
+
+
 class Searcher:
     """Holds index, encoder, BM25 and product facts; one instance per serving process."""
 
@@ -94,12 +101,14 @@ class Searcher:
         self.genders = np.array([p.gender or "" for p in self.rows], dtype=object)
         self.colors = np.array([p.color or "" for p in self.rows], dtype=object)
         self.in_stock = np.array([p.stock > 0 for p in self.rows], dtype=bool)
+        self.sizes = np.array([size_number(p.attributes) for p in self.rows])
 
     def parse(self, text: str) -> ParsedQuery:
         return self.parser.parse(text)
 
-    def allowed(self, q: ParsedQuery, in_stock: bool = True) -> np.ndarray:
-        """Row mask of products that satisfy every hard constraint of the query."""
+    def allowed(self, q: ParsedQuery, in_stock: bool = True, require_colors: bool = False) -> np.ndarray:
+        """Row mask of products that satisfy every hard constraint of the query; with
+        `require_colors`, a colour asked for narrows the choice too when the shop has it."""
         keep = self.in_stock.copy() if in_stock else np.ones(len(self.rows), dtype=bool)
         if q.category:
             keep &= self.categories == q.category
@@ -114,11 +123,20 @@ class Searcher:
         if q.gender:
             keep &= np.isin(self.genders, ("", q.gender))
         for color in q.excluded_colors:
-            keep &= ~np.array([color_matches(c, color) for c in self.colors], dtype=bool)
+            keep &= ~self._color_mask(color)
+        # Requirements that hold when the shop can meet them, and step aside when it cannot: a
+        # colour asked for (when the caller requires it; else it is a boost) and "bigger than shown".
+        if q.colors and require_colors:
+            keep = _where_possible(keep, np.logical_or.reduce([self._color_mask(c) for c in q.colors]))
+        if q.min_size is not None:
+            keep = _where_possible(keep, self.sizes > q.min_size)
         if q.budget and keep.any():
             median = float(np.median(self.prices[keep]))
             keep &= self.prices <= median if q.budget == "low" else self.prices >= median
         return keep
+
+    def _color_mask(self, color: str) -> np.ndarray:
+        return np.array([color_matches(c, color) for c in self.colors], dtype=bool)
 
     def _encode_query(self, text: str) -> np.ndarray:
         vector = np.asarray(encode_queries(self.encoder, [text]), dtype=np.float32)
@@ -153,10 +171,12 @@ class Searcher:
         return boost
 
     def search(self, query: str | ParsedQuery, k: int = 5, mode: str = "hybrid",
-               in_stock: bool = True) -> list[SearchResult]:
-        """Top-k products by relevance (personalisation reorders these: recommender.service)."""
+               in_stock: bool = True, require_colors: bool = False) -> list[SearchResult]:
+        """Top-k products by relevance (personalisation reorders these: recommender.service).
+        A colour asked for is a boost, or with `require_colors` a requirement when the shop
+        has it (chat shows only matching products; a ranked list for evaluation keeps fillers)."""
         q = self.parse(query) if isinstance(query, str) else query
-        rows = np.flatnonzero(self.allowed(q, in_stock))
+        rows = np.flatnonzero(self.allowed(q, in_stock, require_colors))
         if not len(rows):
             return []
         text = q.free_text or q.text or (q.category or "")

@@ -11,6 +11,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TextIO
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -182,6 +183,14 @@ def export_products(url: str, out: TextIO = sys.stdout, fmt: str = "jsonl") -> i
 def all_products(session: Session) -> list[Product]:
     """Every product, by id."""
     return list(session.scalars(select(Product).order_by(Product.id)))
+
+
+def products_by_id(session: Session, ids: Iterable[str]) -> dict[str, Product]:
+    """The catalog's current facts (price, stock, attributes) for these products; unknown ids are left out."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    return {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
 
 
 def category_aliases(session: Session) -> dict[str, list[str]]:

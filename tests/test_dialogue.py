@@ -96,3 +96,52 @@ def test_every_reply_is_chinese(stack):
     for message in ("你好", "有什么优惠", "支持花呗吗", "你是机器人吗", "今天天气怎么样", "谢谢"):
         texts = texts_of(stack.say(shopper, message))
         assert texts and all(CHINESE.search(t) for t in texts), (message, texts)
+
+
+def test_another_brand_then_bigger_refine_against_what_is_on_screen(stack, built):
+    """换个牌子 drops every brand on screen; 大一点 keeps only products bigger than the largest
+    one shown (held-out phrasings; the rules live in retrieval, the action only merges)."""
+    from retrieval.sizes import size_number
+    from store.catalog import products_by_id
+    from store.db import session_scope
+
+    shopper = new_sender("refine-rules")
+    first = products_of(stack.say(shopper, "帮我挑几台电视机"))
+    assert first and {p["category"] for p in first} == {"电视"}
+    other = products_of(stack.say(shopper, "这几个牌子都不喜欢，换个品牌看看"))
+    assert other and not {p["brand"] for p in first} & {p["brand"] for p in other}
+    with session_scope(stack.settings.db_url) as session:
+        facts = products_by_id(session, [p["id"] for p in other])
+        floor = max(size_number(facts[p["id"]].attributes) for p in other)
+    bigger = products_of(stack.say(shopper, "屏幕再大一点的有吗"))
+    with session_scope(stack.settings.db_url) as session:
+        sizes = [size_number(f.attributes) for f in products_by_id(session, [p["id"] for p in bigger]).values()]
+    assert bigger and all(p["category"] == "电视" for p in bigger) and min(sizes) > floor
+
+
+def test_details_quote_the_price_the_shop_has_now(stack):
+    """A price changed in the shop's database shows at once: the action server reads product
+    facts from the data layer, not from the search index it loaded at start-up."""
+    from store.db import session_scope
+    from store.models import Product
+
+    from actions.render import yuan
+
+    shopper = new_sender("fresh-price")
+    first = products_of(stack.say(shopper, "想买个电动牙刷"))[0]
+    new = round(first["price"] - 10.5, 2)
+    with session_scope(stack.settings.db_url) as session:
+        product = session.get(Product, first["id"])
+        old, product.price = product.price, new
+    try:
+        detail = texts_of(stack.say(shopper, "第一个具体说说"))[0]
+        assert first["title"] in detail and f"价格：{yuan(new)}" in detail
+    finally:
+        with session_scope(stack.settings.db_url) as session:
+            session.get(Product, first["id"]).price = old
+
+
+def test_a_sort_request_is_not_reordered_by_personalisation(stack):
+    """"最便宜的…" lists cheapest first even for a shopper with a long history (the blend is skipped)."""
+    cards = products_of(stack.say("u00003", "吹风机按价格从低到高排一下"))
+    assert len(cards) >= 3 and [p["price"] for p in cards] == sorted(p["price"] for p in cards)

@@ -1,6 +1,8 @@
 """Query understanding: every price, negation and sort form shoppers type."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pytest
 
 from retrieval.numbers import parse_amount
@@ -82,12 +84,45 @@ def test_not_too_expensive_is_a_budget_not_a_negated_category(parser):
     assert q.budget == "low" and q.category == "电视" and q.price_max is None
 
 
+@dataclass
+class Shown:
+    """A product on screen, as `with_references` reads it."""
+
+    brand: str
+    price: float
+    attributes: dict = field(default_factory=dict)
+
+
+SHOWN = [Shown("华为", 2999.0, {"存储": "8GB+256GB"}), Shown("小米", 3599.0, {"存储": "12GB+512GB"})]
+
+
 def test_relative_price_uses_shown_results(parser):
     q = parser.parse("再便宜点")
     assert q.relative_price == "cheaper"
-    bounded = q.with_reference_prices([2999.0, 3599.0])
+    bounded = q.with_references(SHOWN)
     assert bounded.price_max < 2999 and bounded.relative_price is None
-    assert parser.parse("便宜点").with_reference_prices([]).budget == "low"
+    assert parser.parse("便宜点").with_references([]).budget == "low"
+    assert parser.parse("贵一点的也行").with_references(SHOWN).price_min > 3599
+
+
+def test_another_brand_excludes_every_brand_on_screen(parser):
+    q = parser.parse("换个牌子看看").with_references(SHOWN)
+    assert set(q.excluded_brands) == {"华为", "小米"} and not q.other_brand
+    assert parser.parse("有没有别的品牌").with_references(SHOWN).excluded_brands
+    assert parser.parse("要黑色的").with_references(SHOWN).excluded_brands == []
+
+
+def test_bigger_means_above_the_largest_size_on_screen(parser):
+    q = parser.parse("有没有大一点的").with_references(SHOWN)
+    assert q.min_size == 512 and not q.bigger
+    assert parser.parse("大一点的").with_references([]).min_size is None  # nothing shown: no floor
+    assert parser.parse("要黑色的").with_references(SHOWN).min_size is None
+
+
+def test_a_size_floor_survives_the_next_refinement(parser):
+    sized = parser.parse("大一点的").with_references(SHOWN)
+    then = parser.parse("要黑色的").merge(sized).with_references(SHOWN)
+    assert then.min_size == 512 and "黑色" in "".join(then.colors)
 
 
 def test_the_seed_query(parser):

@@ -61,9 +61,42 @@ def test_sorting_when_asked(searcher):
     assert [r.rating for r in best] == sorted((r.rating for r in best), reverse=True)
 
 
-def test_colour_is_a_boost_not_a_filter(searcher):
-    results = searcher.search("黑色的手机", k=5)
-    assert results[0].signals["boost"] > 0 and color_matches(results[0].color, "黑")
+def test_a_colour_is_a_boost_by_default_and_a_requirement_when_asked(searcher):
+    ranked = searcher.search("米色卫衣 女生穿", k=10)
+    required = searcher.search("米色卫衣 女生穿", k=10, require_colors=True)
+    beige = [r for r in ranked if color_matches(r.color, "米色")]
+    assert beige and ranked[: len(beige)] == beige  # boosted: every match outranks the rest
+    assert len(ranked) == 10 and len(beige) < 10  # ...and other colours fill the list
+    assert required and all(color_matches(r.color, "米色") for r in required)
+    black = searcher.search("黑色的手机", k=10, require_colors=True)
+    assert len(black) == 10 and all(color_matches(r.color, "黑") for r in black)
+
+
+def test_a_colour_the_shop_lacks_steps_aside(searcher):
+    q = searcher.parse("紫色的手机")
+    allowed = searcher.allowed(q, require_colors=True)
+    in_category = searcher.allowed(searcher.parse("手机"))
+    purple = [searcher.rows[i] for i in allowed.nonzero()[0] if color_matches(searcher.rows[i].color, "紫")]
+    assert searcher.search(q, k=5, require_colors=True)  # a list, never "nothing found" for a colour wish
+    assert purple or allowed.sum() == in_category.sum()
+    odd = searcher.parse("手机")
+    odd.colors = ["荧光绿"]  # no phone has it: the requirement steps aside
+    assert searcher.allowed(odd, require_colors=True).sum() == in_category.sum()
+
+
+def test_bigger_than_shown_keeps_only_bigger_products_when_there_are_any(searcher):
+    from retrieval.sizes import size_number
+
+    q = searcher.parse("电视")
+    shown = [searcher.products[r.id] for r in searcher.search(q, k=3)]
+    floor = max(size_number(p.attributes) for p in shown)
+    bigger = q.merge(None)
+    bigger.min_size = floor
+    results = searcher.search(bigger, k=5)
+    assert results and all(size_number(searcher.products[r.id].attributes) > floor for r in results)
+    huge = searcher.parse("电视")
+    huge.min_size = 10_000  # nothing is that big: the floor steps aside instead of emptying the list
+    assert len(searcher.search(huge, k=5)) == 5
 
 
 def test_results_carry_per_signal_scores(searcher):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timezone
-from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import func, select
