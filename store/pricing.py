@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.clock import aware
+
 from store.models import Promotion
 
 SOON = timedelta(days=7)
@@ -29,18 +31,14 @@ class Quote:
         return round(self.subtotal - self.total, 2)
 
 
-def _aware(stamp: datetime) -> datetime:
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
-
-
 def promotions(session: Session, now: datetime | None = None, category: str | None = None,
                include_soon: bool = True) -> tuple[list[Promotion], list[Promotion]]:
     """(in force now, starting within 7 days), shop-wide ones plus those for `category`."""
     now = now or datetime.now(timezone.utc)
     rows = list(session.scalars(select(Promotion).order_by(Promotion.starts_at, Promotion.id)))
     relevant = [p for p in rows if p.category in (None, "", category) or category is None]
-    active = [p for p in relevant if _aware(p.starts_at) <= now <= _aware(p.ends_at)]
-    soon = [p for p in relevant if include_soon and now < _aware(p.starts_at) <= now + SOON]
+    active = [p for p in relevant if aware(p.starts_at) <= now <= aware(p.ends_at)]
+    soon = [p for p in relevant if include_soon and now < aware(p.starts_at) <= now + SOON]
     return active, soon
 
 

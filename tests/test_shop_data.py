@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timezone
 from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
 from shopgen.generate import main as generate
+from core.clock import aware
 from store.db import session_scope
 from store.models import Category, Interaction, Order, Product, Promotion, User
 from store.pricing import promotions, quote
@@ -62,7 +62,7 @@ def test_every_shipped_order_is_priced_as_checkout_prices_a_cart(built):
         products = {p.id: p for p in session.scalars(select(Product))}
         orders = session.scalars(select(Order)).all()
         for order in orders:
-            placed = order.created_at if order.created_at.tzinfo else order.created_at.replace(tzinfo=timezone.utc)
+            placed = aware(order.created_at)
             lines = [SimpleNamespace(product=SimpleNamespace(price=item.price,
                                                              category=products[item.product_id].category,
                                                              brand=products[item.product_id].brand),
