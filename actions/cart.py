@@ -64,7 +64,7 @@ def checkout(url: str, user_id: str) -> tuple[Order, Quote] | None:
         if not lines:
             return None
         priced = quote(lines, promotions(session)[0])
-        order = place_order(session, user_id, lines, priced.total, round(priced.subtotal - priced.total, 2))
+        order = place_order(session, user_id, lines, priced.total, priced.discount)
         for line in lines:
             record_event(session, user_id, line.product.id, "purchase")
     return order, priced
