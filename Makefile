@@ -5,7 +5,7 @@ PY311 ?= $(shell for c in python3.11 $$(pyenv root 2>/dev/null)/versions/3.11*/b
 PY310 ?= $(shell for c in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python3.10; do $$c -c '' 2>/dev/null && { echo $$c; break; }; done)
 
 .PHONY: setup run run-production test shell clean browser vendor
-# The browser tests (tests/test_widget.py) drive Debian's Chromium headless through Playwright.
+# The browser tests (tests/web/test_widget.py) drive Debian's Chromium headless through Playwright.
 CHROMIUM ?= /usr/bin/chromium
 
 # The two virtualenvs install side by side (about 40 % of a fresh clone's first run).

@@ -34,8 +34,8 @@ def main() -> None:
     from core.build import build_all
     from core.settings import get_settings
     from tests.conftest import Stack
-    from tests.socketio_wire import SocketClient
-    from tests.web_process import start_web
+    from tests.support.socketio_wire import SocketClient
+    from tests.support.web_process import start_web
 
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     settings = get_settings()

@@ -3,7 +3,7 @@ session's real Rasa + action server stack, and PostgreSQL test databases.
 
 Isolation (README, "Tests and services"): no test writes into the developer's var/ or tracker
 store. Whatever writes gets `private_copy` (the `shop` fixture, every `Stack`); the shared
-`stack` serves every test, so each test talks as senders of its own (`tests.chat.new_sender`)
+`stack` serves every test, so each test talks as senders of its own (`tests.support.chat.new_sender`)
 and starts again whatever process of it it stops.
 """
 from __future__ import annotations
@@ -90,7 +90,7 @@ class Stack:
     tracker DB (`private_copy`).
 
     `settings` may ask for several Rasa instances (rasa_port, rasa_port + 1, …); the
-    production profile adds the broker consumer (tests/test_production.py).
+    production profile adds the broker consumer (tests/production/test_production.py).
     """
 
     def __init__(self, settings: Settings, workdir: Path, **overrides) -> None:

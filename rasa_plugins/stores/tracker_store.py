@@ -14,7 +14,7 @@ window would begin, is loaded with its whole run and the messages that led to it
 folds a form's turns together for the policies. The tracker is a subsequence of the stored
 session, and it looks to the policies like a session whose slots were carried over, which Rasa
 produces itself: its slots, form, pause, latest message and last policy states are those of
-the whole session (tests/tracker_window.py checks this against Rasa's own store).
+the whole session (tests/support/tracker_window.py checks this against Rasa's own store).
 
 `window_turns` must stay above the longest story's number of user turns (5 today):
 MemoizationPolicy without `max_history` remembers whole story beginnings, and a window that long

@@ -1,7 +1,7 @@
 """Every console route under one router; web/app.py includes it (and mounts STATIC).
 
 Add a module's router with one `include_router` line; its routes must use the dependencies of
-web/console/auth.py (tests/test_console_auth.py checks every /console route for that).
+web/console/auth.py (tests/web/console/test_console_auth.py checks every /console route for that).
 """
 from __future__ import annotations
 
