@@ -43,8 +43,10 @@ if origins := get_settings().widget_origin_list:
 
 
 metrics.configure_access_log()
-app.middleware("http")(metrics.observe)
 app.add_middleware(SecurityMiddleware, settings=get_settings())
+# Outermost (added last): responses the security middleware answers itself (413) get a request
+# id, a log line and their latency counted too.
+app.middleware("http")(metrics.observe)
 
 
 @app.exception_handler(LoginRequired)

@@ -2,12 +2,19 @@
 blend with search (hard filters kept) and the reasons shown — on the shipped shop."""
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime, timezone
+
 import pytest
 
 from core.services import make_personaliser, make_searcher
 from recommender.base import top_k
 from recommender.data import Event, Interactions
 from recommender.evaluate import standard_models
+from recommender.service import short_title
+from store.db import session_scope
+from store.models import Interaction
+from tests.chat import new_sender, products_of
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +48,42 @@ def as_shopper(personaliser):
     personaliser.history_of = original
 
 
-def test_loyal_brand_buyer_sees_that_brand_first_among_phones(personaliser, searcher, as_shopper):
+def misfit_reasons(personaliser, events: list[Event], cards: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (item, reason) cards whose reason does not describe that very card: "因为你买过 X" must
+    name one of the shopper's purchases, and the one most like the card's item (item-CF); "你常逛的
+    B" must name the card's brand, the brand the shopper engaged with most."""
+    bought = {short_title(personaliser.products[e.item].title): e.item for e in events if e.event == "purchase"}
+    top_brand = Counter(personaliser.products[e.item].brand for e in events).most_common(1)[0][0]
+    similarity = personaliser.itemcf.similarity
+    wrong = []
+    for item, reason in cards:
+        if reason.startswith("因为你买过 "):
+            closeness = {title: similarity[personaliser.index[j], personaliser.index[item]] for title, j in bought.items()}
+            named = reason.removeprefix("因为你买过 ")
+            if named not in closeness or closeness[named] <= 0 or closeness[named] < max(closeness.values()):
+                wrong.append((item, reason))
+        elif reason.startswith("你常逛的 "):
+            if not reason.endswith(f" {personaliser.products[item].brand}") or not reason.endswith(f" {top_brand}"):
+                wrong.append((item, reason))
+    return wrong
+
+
+@pytest.mark.parametrize("query", ["手机", "智能手表", "平板电脑"])
+def test_loyal_brand_buyer_sees_that_brand_first(personaliser, searcher, as_shopper, query):
+    """A loyal 华为 buyer and a loyal 苹果 buyer searching the same words each get their own brand's
+    products at the top (as many as the search found, up to three), and each card's "because"
+    explains that card."""
     for brand in ("华为", "苹果"):
         as_shopper(fan_of(personaliser, brand))
-        ranked = personaliser.personalise(searcher.search("手机", k=30), "fan", 5)
-        assert ranked[0].brand == brand, (brand, [r.brand for r in ranked])
-        assert ranked[0].reason  # the card says why
-        assert all(r.category == "手机" for r in ranked)
+        pool = searcher.search(query, k=30)
+        first = min(3, sum(r.brand == brand for r in pool))
+        assert first, (brand, query)
+        ranked = personaliser.personalise(pool, "fan", 10)
+        assert [r.brand for r in ranked[:first]] == [brand] * first, (brand, [r.brand for r in ranked])
+        assert ranked[0].reason.startswith(("因为你买过 ", "你常逛的 "))  # the card says why, personally
+        assert all(r.category == query for r in ranked)
+        cards = [(r.id, r.reason) for r in ranked]
+        assert not misfit_reasons(personaliser, personaliser.history_of("fan"), cards), cards
 
 
 def test_blend_keeps_the_searchs_hard_filters(personaliser, searcher, as_shopper):
@@ -114,13 +150,19 @@ def test_a_few_session_clicks_make_the_list_session_aware(personaliser, as_shopp
 
 
 def test_history_based_recommendations_explain_themselves(personaliser, as_shopper):
+    """A loyal 华为 buyer's own list leads with 华为 products they have not bought, each with the
+    reason that belongs to it ("因为你买过 <the purchase most like it>" / "你常逛的 华为")."""
     as_shopper(fan_of(personaliser, "华为"))
     picks = personaliser.recommend("fan", k=8)
-    bought = {e.item for e in personaliser.history_of("fan")}
+    history = personaliser.history_of("fan")
+    bought = {e.item for e in history}
     assert len(picks) == 8 and not bought & {p.item for p in picks}
+    assert [personaliser.products[p.item].brand for p in picks[:5]] == ["华为"] * 5
     reasons = {p.reason for p in picks}
     assert any(r.startswith("因为你买过 华为") for r in reasons) or "你常逛的 华为" in reasons
     assert all(r for r in reasons)
+    cards = [(p.item, p.reason) for p in picks]
+    assert not misfit_reasons(personaliser, history, cards), cards
 
 
 @pytest.mark.parametrize("category, expected", [("手机", {"蓝牙耳机", "智能手表"}),
@@ -133,3 +175,25 @@ def test_complements_suggest_another_category(personaliser, category, expected):
     assert categories and category not in categories
     assert categories[0] in expected
     assert picks[0].reason == f"买{category}的顾客常搭配{categories[0]}"
+
+
+def remember(db_url: str, sender: str, events: list[Event]) -> None:
+    """Write a shopper's history into the shop database the stack's action server reads."""
+    with session_scope(db_url) as session:
+        session.add_all([Interaction(dataset="chat", user_id=sender, item_id=e.item, event=e.event,
+                                     timestamp=datetime.fromtimestamp(e.timestamp, timezone.utc)) for e in events])
+
+
+def test_a_requested_order_is_not_reshuffled_by_taste(stack, personaliser):
+    """In chat, a loyal 苹果 buyer who asks for the cheapest earbuds gets them cheapest first (their
+    taste steps aside), while the same shopper's plain earbud search puts 苹果 first."""
+    fan = fan_of(personaliser, "苹果")
+    plain, cheapest = new_sender("apple-fan"), new_sender("apple-fan")
+    for sender in (plain, cheapest):
+        remember(stack.settings.db_url, sender, fan(sender))
+    cards = products_of(stack.say(plain, "帮我找找蓝牙耳机吧"))
+    assert cards[0]["brand"] == "苹果" and cards[0]["category"] == "蓝牙耳机", cards
+    cards = products_of(stack.say(cheapest, "把最便宜的几副蓝牙耳机找给我"))
+    prices = [c["price"] for c in cards]
+    assert len(cards) >= 3 and all(c["category"] == "蓝牙耳机" for c in cards), cards
+    assert prices == sorted(prices) and cards[0]["brand"] != "苹果", cards

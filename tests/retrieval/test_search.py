@@ -32,26 +32,62 @@ def test_queries_find_their_category(searcher, query, category):
     assert all(r.category == category for r in results)
 
 
-@pytest.mark.parametrize("query", [
-    "三千以内的华为手机", "不要苹果的耳机", "四千到六千的笔记本电脑，除了黑色", "1k-2k的耳机",
-    "五百块以下的口红", "5000以上的电视", "一千多的平板", "不要小米的，2000左右的手机",
-    "最便宜的吹风机", "给男朋友买双运动鞋", "不要太贵的空调",
-])
+# What each shopper said, as facts about every product they may get back — written from the
+# sentence, not from the parser's output, so a constraint the parser missed fails here.
+STATED = {
+    "三千以内的华为手机": {"category": "手机", "brand": "华为", "at_most": 3000},
+    "不要苹果的耳机": {"category": "蓝牙耳机", "not_brand": "苹果"},
+    "四千到六千的笔记本电脑，除了黑色": {"category": "笔记本电脑", "at_least": 4000, "at_most": 6000,
+                                  "not_color": "黑"},
+    "1k-2k的耳机": {"category": "蓝牙耳机", "at_least": 1000, "at_most": 2000},
+    "五百块以下的口红": {"category": "口红", "at_most": 500},
+    "5000以上的电视": {"category": "电视", "at_least": 5000},
+    "一千多的平板": {"category": "平板电脑", "at_least": 1000, "below": 2000},
+    "不要小米的，2000左右的手机": {"category": "手机", "not_brand": "小米", "at_least": 1700, "at_most": 2300},
+    "最便宜的吹风机": {"category": "吹风机"},
+    "给男朋友买双运动鞋": {"category": "运动鞋", "not_gender": "女"},
+}
+
+
+def breaks(product, stated: dict) -> list[str]:
+    """The stated constraints this product breaks (an out-of-stock product breaks the shop's own)."""
+    checks = {
+        "category": lambda v: product.category == v,
+        "brand": lambda v: product.brand == v,
+        "not_brand": lambda v: product.brand != v,
+        "at_least": lambda v: product.price >= v,
+        "at_most": lambda v: product.price <= v,
+        "below": lambda v: product.price < v,
+        "not_color": lambda v: v not in (product.color or ""),
+        "not_gender": lambda v: product.gender != v,
+    }
+    broken = [f"{key}={value}" for key, value in stated.items() if not checks[key](value)]
+    return broken + ([] if product.stock > 0 else ["out of stock"])
+
+
+@pytest.mark.parametrize("query", list(STATED))
 def test_hard_filters_are_never_violated(searcher, query):
-    q = searcher.parse(query)
-    results = searcher.search(q, k=20)
+    """Every product shown honours what the shopper said: price limits, brands and colours they
+    ruled out, the category, and stock."""
+    results = searcher.search(query, k=20)
     assert results, query
-    products = searcher.products
     for r in results:
-        p = products[r.id]
-        assert q.category is None or p.category == q.category
-        assert q.price_min is None or p.price >= q.price_min
-        assert q.price_max is None or p.price <= q.price_max
-        assert p.brand not in q.excluded_brands
-        assert not q.brands or p.brand in q.brands
-        assert not any(color_matches(p.color, c) for c in q.excluded_colors)
-        assert not q.gender or p.gender in ("", q.gender)
-        assert p.stock > 0
+        product = searcher.products[r.id]
+        assert not breaks(product, STATED[query]), (query, product.title, product.price, breaks(product, STATED[query]))
+
+
+@pytest.mark.parametrize("query, category", [("不要太贵的电饭煲", "电饭煲"), ("别太贵的空调", "空调")])
+def test_not_too_expensive_means_at_most_the_median_price(searcher, built, query, category):
+    """"不要太贵" keeps the cheaper half of what matches: every result costs at most the median
+    price of the in-stock products of that category (computed from the catalog itself), while
+    the same search without the phrase shows dearer ones too."""
+    prices = sorted(p.price for p in read_catalog(built)[0] if p.category == category and p.stock > 0)
+    median = (prices[(len(prices) - 1) // 2] + prices[len(prices) // 2]) / 2
+    cheap = searcher.search(query, k=20)
+    assert len(cheap) >= 5 and all(r.category == category for r in cheap)
+    assert all(r.price <= median for r in cheap), (median, [r.price for r in cheap])
+    plain = searcher.search(category, k=20)
+    assert any(r.price > median for r in plain), (median, [r.price for r in plain])
 
 
 def test_sorting_when_asked(searcher):

@@ -111,3 +111,28 @@ def test_metrics_report_turns_requests_and_intents(offline, built):
     assert 'route="/api/chat"' in text
     assert "daogou_rasa_errors_total" in text  # Rasa is down here: the relay counted it
     assert re.search(r"^daogou_rasa_errors_total [1-9]", text, re.M)
+
+
+SAFE_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/static/widget/daogou.js", None), ("GET", "/console", None),  # a module; a redirect to login
+    ("GET", "/no-such-page", None), ("GET", "/api/products/NO-SUCH-SKU", None),  # 404s
+    ("POST", "/api/chat", b"[]"), ("POST", "/api/chat", b'{"message": "' + b"a" * 200_000 + b'"}'),  # 422, 413
+])
+def test_error_and_redirect_responses_carry_every_security_header(offline, method, path, body):
+    """Not only pages: a script, a redirect, a 404, a 422 and a 413 each carry the CSP, nosniff, a
+    referrer policy that leaks no path to other sites, X-Frame-Options SAMEORIGIN and a request id
+    (the one the client sent, so a support ticket finds its log line)."""
+    request_id = uuid.uuid4().hex
+    reply = offline.request(method, path, content=body, follow_redirects=False,
+                            headers={"content-type": "application/json", "x-request-id": request_id})
+    headers = reply.headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] in SAFE_REFERRER_POLICIES
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert headers["x-request-id"] == request_id, (reply.status_code, dict(headers))
+    assert offline.get(path).headers["x-request-id"] not in ("", request_id)  # a fresh one otherwise

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import free_port
+from tests.console_data import action, replay, slot, user
 
 
 @pytest.fixture
@@ -59,3 +61,30 @@ def test_product_api_and_image(offline):
     assert "手机" in image.text
     missing = offline.get("/api/products/NOPE")
     assert missing.status_code == 404 and "没有找到" in missing.json()["detail"]
+
+
+def test_metrics_count_intents_fallbacks_and_handoffs_from_the_tracker_store(shop, client_for, tmp_path):
+    """Prometheus reads how many shopper messages each intent got, how many turns fell back and how
+    many conversations asked for a human — counted in the tracker store Rasa wrote."""
+    t = 1.76e9
+    conversations = {
+        "m-ann": [user("我想买耳机", "search_product", 0.9, t), user("第一个加入购物车", "add_to_cart", 0.9, t + 1),
+                  user("asdf", "nlu_fallback", 0.2, t + 2), action("action_handle_fallback", t + 3)],
+        "m-ben": [user("太差了", "complain", 0.9, t), slot("handoff_requested", True, t + 1),
+                  slot("handoff_requested", False, t + 2), slot("handoff_requested", True, t + 3),
+                  user("qwer", "nlu_fallback", 0.3, t + 4), action("action_default_fallback", t + 5)],
+        "m-cat": [user("转人工", "human_handoff", 0.9, t), slot("handoff_requested", True, t + 1)],
+        "m-dan": [user("你好", "greet", 0.9, t), slot("handoff_requested", False, t + 1)],
+    }
+    replay({"dialect": "sqlite", "db": str(tmp_path / "metrics-tracker.db")},
+           [{"sender_id": s, "events": e} for s, e in conversations.items()], tmp_path)
+    settings = shop.model_copy(update={"tracker_url": f"sqlite:///{tmp_path / 'metrics-tracker.db'}"})
+    reply = client_for(settings).get("/metrics", headers={"Authorization": f"Bearer {settings.secret('metrics_token')}"})
+    assert reply.status_code == 200
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(reply.text) for s in family.samples}
+    intents = {dict(labels)["intent"]: n for (name, labels), n in samples.items() if name == "daogou_intents_total"}
+    assert intents == {"search_product": 1, "add_to_cart": 1, "nlu_fallback": 2, "complain": 1,
+                       "human_handoff": 1, "greet": 1}
+    assert samples[("daogou_fallbacks_total", ())] == 3  # two NLU fallbacks + Rasa's core fallback
+    assert samples[("daogou_handoffs_total", ())] == 2  # ben (asked twice) and cat; dan never did
