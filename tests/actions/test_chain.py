@@ -10,7 +10,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_shopper_asking_for_a_phone_gets_chinese_text_and_phone_cards(stack):
-    messages = stack.say(new_sender("shopper-phone"), "我想买手机")
+    messages = stack.say(new_sender("shopper-phone"), "想换一部新手机")
     texts = [m["text"] for m in messages if m.get("text")]
     assert texts and all(CHINESE.search(t) for t in texts)
     products = _products(messages)
@@ -23,7 +23,7 @@ def test_shopper_asking_for_a_phone_gets_chinese_text_and_phone_cards(stack):
 
 def test_greeting_and_goodbye_are_answered_in_chinese(stack):
     shopper = new_sender("shopper-greet")
-    for message in ("你好", "拜拜"):
+    for message in ("嗨，你好啊", "好的，再见啦"):
         texts = [m["text"] for m in stack.say(shopper, message) if m.get("text")]
         assert texts and CHINESE.search(texts[0]), message
 
@@ -49,7 +49,7 @@ def test_dead_action_server_gets_a_polite_apology_then_recovers(stack):
 
 def test_conversation_survives_a_rasa_restart(stack):
     shopper = new_sender("shopper-restart")
-    stack.say(shopper, "你好")
+    stack.say(shopper, "嗨，你好啊")
     stack.say(shopper, "我想买吹风机")
     before = [e for e in stack.tracker(shopper)["events"] if e["event"] == "user"]
     stack.stop_rasa()
@@ -59,7 +59,7 @@ def test_conversation_survives_a_rasa_restart(stack):
     finally:
         stack.start_rasa()  # the shared stack's other tests need it
     after = [e for e in stack.tracker(shopper)["events"] if e["event"] == "user"]
-    assert [e["text"] for e in after] == [e["text"] for e in before] == ["你好", "我想买吹风机"]
+    assert [e["text"] for e in after] == [e["text"] for e in before] == ["嗨，你好啊", "我想买吹风机"]
     # and the restored conversation goes on
     assert _products(stack.say(shopper, "我想买保温杯"))
 

@@ -17,12 +17,12 @@ def test_search_refine_twice_detail_add_to_cart_and_checkout(stack):
     first = products_of(stack.say(shopper, "想买个拍照好的手机，五千以内"))
     assert first and all(p["category"] == "手机" and p["price"] <= 5000 for p in first)
 
-    black = stack.say(shopper, "要黑色的")
+    black = stack.say(shopper, "有黑色款的吗")
     black_cards = products_of(black)
     assert all(p["category"] == "手机" and p["price"] <= 5000 and "黑" in p["color"] for p in black_cards)
     assert "再便宜点" in buttons_of(black)
 
-    cheaper = products_of(stack.say(shopper, "再便宜点"))
+    cheaper = products_of(stack.say(shopper, "还有更便宜一些的吗"))
     assert cheaper and max(p["price"] for p in cheaper) < min(p["price"] for p in black_cards)
     assert all(p["category"] == "手机" and "黑" in p["color"] for p in cheaper)
 
@@ -35,9 +35,9 @@ def test_search_refine_twice_detail_add_to_cart_and_checkout(stack):
     assert "已加入购物车" in texts_of(added)[0]
     assert cart_of(stack.settings.db_url, shopper) == [(second["id"], 2)]
 
-    summary = texts_of(stack.say(shopper, "去结算"))[0]
+    summary = texts_of(stack.say(shopper, "好了，帮我结个账吧"))[0]
     assert "应付" in summary and "确认下单" in summary
-    placed = texts_of(stack.say(shopper, "确认下单"))[0]
+    placed = texts_of(stack.say(shopper, "对，下单吧"))[0]
     assert "下单成功" in placed
     with session_scope(stack.settings.db_url) as session:
         order = recent_orders(session, shopper)[0]
@@ -48,14 +48,14 @@ def test_search_refine_twice_detail_add_to_cart_and_checkout(stack):
 def test_a_new_category_starts_a_new_search(stack):
     shopper = new_sender("switch")
     stack.say(shopper, "看看华为的手机")
-    cards = products_of(stack.say(shopper, "有没有蓝牙耳机"))
+    cards = products_of(stack.say(shopper, "有卖蓝牙耳机吗"))
     assert {p["category"] for p in cards} == {"蓝牙耳机"}
 
 
 def test_compare_answers_with_a_table(stack):
     shopper = new_sender("compare")
     shown = products_of(stack.say(shopper, "推荐几款笔记本电脑"))
-    reply = stack.say(shopper, "第一个和第二个哪个好")
+    reply = stack.say(shopper, "第一款跟第二款比起来怎么样")
     table = payloads_of(reply, "comparison")
     assert table and [p["id"] for p in table[0]["products"]] == [shown[0]["id"], shown[1]["id"]]
     assert any(row["label"] == "价格" for row in table[0]["rows"])
@@ -66,11 +66,11 @@ def test_order_status_asks_for_the_missing_number_then_answers(stack, built):
     with open(built.path(built.catalog_dir) / "orders.jsonl", encoding="utf-8") as handle:
         order = next(o for o in map(json.loads, handle) if o["status"] == "已签收")
     shopper = order["user_id"]
-    asked = texts_of(stack.say(shopper, "我的订单到哪了"))
+    asked = texts_of(stack.say(shopper, "我买的东西现在到哪儿了"))
     assert any("订单号" in t for t in asked)
     answer = "\n".join(texts_of(stack.say(shopper, order["id"])))
     assert order["id"] in answer and "已签收" in answer
-    unknown = "\n".join(texts_of(stack.say(shopper, "查一下订单 DD209901010000000000")))
+    unknown = "\n".join(texts_of(stack.say(shopper, "DD209901010000000000 这个订单现在什么情况")))
     assert "没有找到" in unknown
 
 
@@ -86,16 +86,69 @@ def test_handoff_after_two_fallbacks_in_a_row(stack):
 
 def test_asking_for_a_human_is_flagged_for_staff(stack):
     shopper = new_sender("human")
-    reply = texts_of(stack.say(shopper, "转人工"))
+    reply = texts_of(stack.say(shopper, "能不能让真人客服来跟我聊"))
     assert any("人工客服" in t for t in reply)
     assert stack.tracker(shopper)["slots"]["handoff_requested"] is True
 
 
 def test_every_reply_is_chinese(stack):
     shopper = new_sender("chinese")
-    for message in ("你好", "有什么优惠", "支持花呗吗", "你是机器人吗", "今天天气怎么样", "谢谢"):
+    for message in ("哈喽，在吗", "最近有啥活动能省钱吗", "能用花呗付款吗", "跟我聊天的是真人还是程序",
+                    "周末适合去爬山吗", "多谢啦"):
         texts = texts_of(stack.say(shopper, message))
         assert texts and all(CHINESE.search(t) for t in texts), (message, texts)
+
+
+def asked_to_confirm(stack, prefix: str) -> tuple[str, list[tuple[str, int]]]:
+    """A logged-in shopper with a toothbrush in the cart who has just been asked 确认下单吗？;
+    their sender id and cart."""
+    shopper = new_sender(prefix)
+    products_of(stack.say(shopper, "想买个电动牙刷"))
+    assert "已加入购物车" in texts_of(stack.say(shopper, "第一个给我来一支"))[0]
+    cart = cart_of(stack.settings.db_url, shopper)
+    question = stack.say(shopper, "东西挑好了，结账")
+    assert cart and "确认下单吗" in texts_of(question)[0] and "确认下单" in buttons_of(question)
+    return shopper, cart
+
+
+def orders_of(stack, shopper: str) -> list[str]:
+    with session_scope(stack.settings.db_url) as session:
+        return [order.id for order in recent_orders(session, shopper)]
+
+
+def test_gibberish_at_the_checkout_question_places_no_order_until_the_shopper_confirms(stack):
+    """Typing nonsense when asked 确认下单吗 orders nothing and keeps the cart; the question comes
+    back, and pressing 确认下单 then places the order."""
+    shopper, cart = asked_to_confirm(stack, "checkout-gibberish")
+    unclear = texts_of(stack.say(shopper, "ppqqzzx mmnnbbv"))
+    assert unclear and not any("下单成功" in t for t in unclear)
+    assert orders_of(stack, shopper) == [] and cart_of(stack.settings.db_url, shopper) == cart
+    again = stack.say(shopper, "对，下单吧")
+    assert "确认下单吗" in texts_of(again)[0] and orders_of(stack, shopper) == []
+    placed = texts_of(stack.say(shopper, "/affirm"))[0]  # the 确认下单 button
+    assert "下单成功" in placed and orders_of(stack, shopper)[0] in placed
+    assert cart_of(stack.settings.db_url, shopper) == []
+
+
+def test_a_hesitant_yes_at_the_checkout_question_asks_again(stack):
+    """"嗯，差不多吧" reads as a yes, but not a clear one: no order, the cart stays, the shopper
+    is asked to confirm once more, and the button then places the order."""
+    shopper, cart = asked_to_confirm(stack, "checkout-hesitant")
+    again = stack.say(shopper, "嗯，差不多吧")
+    understood = stack.tracker(shopper)["latest_message"]["intent"]
+    assert understood["name"] == "affirm" and understood["confidence"] < 0.8, understood  # README: clear = 0.8
+    assert "确认要下单吗" in texts_of(again)[0] and "确认下单" in buttons_of(again)
+    assert orders_of(stack, shopper) == [] and cart_of(stack.settings.db_url, shopper) == cart
+    placed = texts_of(stack.say(shopper, "/affirm"))[0]
+    assert "下单成功" in placed and len(orders_of(stack, shopper)) == 1
+
+
+def test_a_no_at_the_checkout_question_keeps_the_cart(stack):
+    """"算了，先不买" when asked 确认下单吗: told nothing was ordered, no order, the cart as it was."""
+    shopper, cart = asked_to_confirm(stack, "checkout-no")
+    reply = texts_of(stack.say(shopper, "算了，先不买"))[0]
+    assert "先不下单" in reply and "购物车" in reply
+    assert orders_of(stack, shopper) == [] and cart_of(stack.settings.db_url, shopper) == cart
 
 
 def test_another_brand_then_bigger_refine_against_what_is_on_screen(stack, built):

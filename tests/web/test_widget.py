@@ -510,19 +510,38 @@ def test_reload_keeps_the_conversation_with_rasa(stack, stack_web, open_shopper)
     assert [pid for pid, _ in cart_of(stack.settings.db_url, sender)] == [product_id]
 
 
+def socketio_events(frame: str | bytes) -> list[tuple[str, object]]:
+    """The socket.io event in one WebSocket frame ("42[name, data]"), if it carries one."""
+    if isinstance(frame, bytes) or not frame.startswith("42"):
+        return []
+    name, *data = json.loads(frame[2:])
+    return [(name, data[0] if data else None)]
+
+
 def test_socketio_session_survives_a_dropped_connection(stack, stack_web, open_shopper):
+    """After the connection drops, the widget reconnects over socket.io and the shopper's next
+    click is answered on the new connection, in the same conversation (the REST relay is
+    blocked in this browser, so a reply can only have come over socket.io)."""
     config = httpx.get(f"{stack_web.url}/api/widget/config", timeout=10).json()
     if not config["socketio"]:
         pytest.fail("credentials.yml enables no socket.io channel with session persistence")
     shopper = open_shopper(stack_web.url + "/")
+    relayed: list[str] = []
+    shopper.page.route("**/api/chat", lambda route: (relayed.append(route.request.post_data), route.abort()))
     shopper.page.locator(f"{WIDGET}[data-transport='socket']").wait_for(state="attached", timeout=30_000)
     shopper.say("我想买蓝牙耳机")
     shopper.widget(".card").first.wait_for(timeout=REPLY_TIMEOUT_MS)
     shopper.wait_idle()
-    shopper.page.evaluate("() => window.__daogouWidget.connection.socket.io.engine.close()")
+    with shopper.page.expect_websocket(timeout=30_000) as reopened:
+        shopper.page.evaluate("() => window.__daogouWidget.connection.socket.io.engine.close()")
+    received: list[tuple[str, object]] = []
+    reopened.value.on("framereceived", lambda frame: received.extend(socketio_events(frame)))
     shopper.page.locator(f"{WIDGET}[data-transport='socket']").wait_for(state="attached", timeout=30_000)
     shopper.widget(".card").first.get_by_role("button", name="加入购物车").click()
     shopper.wait_for_bot_text("已加入购物车")
+    assert relayed == []
+    assert any(name == "bot_uttered" and "已加入购物车" in (data.get("text") or "")
+               for name, data in received), received
     assert cart_of(stack.settings.db_url, shopper.sender)
 
 
