@@ -14,7 +14,7 @@ from recommender.evaluate import standard_models
 from recommender.service import short_title
 from store.db import session_scope
 from store.models import Interaction
-from tests.chat import new_sender, products_of
+from tests.support.chat import new_sender, products_of
 
 
 @pytest.fixture(scope="module")

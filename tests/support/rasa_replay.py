@@ -6,7 +6,7 @@ spec: {"store": {"dialect": "sqlite", "db": "/tmp/t.db"} (or postgresql with hos
 username), "conversations": [{"sender_id": "u1", "events": [<Rasa event dicts>]}]}.
 Events are parsed by Rasa (`Event.from_parameters`) and saved by Rasa, so the `events` table,
 its columns and the JSON in `data` are exactly what a running Rasa server writes. Tests use it
-to build tracker stores without mocking Rasa's format (tests/test_console_*.py).
+to build tracker stores without mocking Rasa's format (tests/web/console/test_console_*.py).
 """
 from __future__ import annotations
 

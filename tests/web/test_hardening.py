@@ -15,10 +15,10 @@ from httpx import Response
 from core.settings import Settings
 from web.app import app
 from web.console.auth import add_staff
-from tests.chat import new_sender
+from tests.support.chat import new_sender
 from tests.conftest import free_port, private_copy, shop_token
-from tests.console_data import private_limits
-from tests.test_console_auth import csrf_of, login
+from tests.support.console_data import private_limits
+from tests.web.console.test_console_auth import csrf_of, login
 
 HOSTILE_BODIES = ['{"sender": "s1"', "[]", "null", '"text"', "12", '{"sender": 1, "message": {}}',
                   '{"user_id": ["x"], "product_id": {"a": 1}, "event": 3}', "\x00\x01\x02",

@@ -5,7 +5,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import free_port
-from tests.console_data import action, replay, slot, user
+from tests.support.console_data import action, replay, slot, user
 
 
 @pytest.fixture
