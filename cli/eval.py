@@ -10,6 +10,7 @@ from core.settings import get_settings
 
 eval_app = typer.Typer(help="Offline evaluation", no_args_is_help=True)
 DEFAULT_QUERIES = Path("data/eval/retrieval_queries.jsonl")
+DEFAULT_JUDGEMENT = Path("data/eval/judgement.jsonl")
 
 
 @eval_app.command("retrieval")
@@ -31,6 +32,29 @@ def eval_retrieval(queries: Path = typer.Option(DEFAULT_QUERIES, help="labelled 
     for mode in ("bm25", "dense", "hybrid"):
         s = scores[mode]
         typer.echo(f"{mode:<8} {s.ndcg:>9.4f} {s.mrr:>8.4f} {s.p5:>7.4f}")
+
+
+@eval_app.command("judgement")
+def eval_judgement(messages: Path = typer.Option(DEFAULT_JUDGEMENT, help="labelled messages (JSONL: text, kind, expect)"),
+                   url: str = typer.Option(None, help="Rasa server (default: the settings' first instance; start it with `make run`)"),
+                   as_json: bool = typer.Option(False, "--json"), misses: int = typer.Option(15, help="misses to list")) -> None:
+    """Send every labelled message to the running assistant (a new shopper each) and print what
+    it did against what it should do: confusion table, wrong product lists, complaints met, needs found."""
+    from core.judgement import judge, load_set, rasa_speaker
+
+    settings = get_settings()
+    items = load_set(settings.path(messages))
+    report = judge(items, rasa_speaker(url or settings.rasa_url, settings.api_token()))
+    if as_json:
+        typer.echo(json.dumps({"messages": len(items), **report.rates(),
+                               "confusion": {k: dict(v) for k, v in report.confusion.items()},
+                               "misses": report.misses}, ensure_ascii=False))
+        return
+    typer.echo(f"{len(items)} labelled messages\n{report.table()}")
+    for name, value in report.rates().items():
+        typer.echo(f"{name}: {value:.1%}")
+    for miss in report.misses[:misses]:
+        typer.echo(f"  [{miss['kind']}] {miss['text'][:40]} → {miss['shown']} (expected {miss['expect']}): {miss['reply']}")
 
 
 @eval_app.command("recommender")
