@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from actions.context import (LOGIN_NEEDED, ShopAction, logged_in, positions, product, quantity,
                              referenced)
-from actions.render import card, products_payload, yuan
+from core.cards import product_card, products_payload, yuan
 from core.settings import get_settings
 from store.cart import CartLine, add_to_cart, cart_lines, remove_from_cart
 from store.db import session_scope
@@ -134,7 +134,7 @@ class ActionViewCart(ShopAction):
             return []
         dispatcher.utter_message(text="购物车里有：\n" + cart_summary(lines, quote(lines, active)),
                                  buttons=[{"title": "去结算", "payload": "去结算"}])
-        dispatcher.utter_message(json_message=products_payload([card(line.product) for line in lines]))
+        dispatcher.utter_message(json_message=products_payload([product_card(line.product) for line in lines]))
         return [SlotSet("shown_products", [line.product.id for line in lines])]
 
 

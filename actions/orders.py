@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import LOGIN_NEEDED, ShopAction, logged_in
-from actions.render import yuan
+from core.cards import yuan
 from core.settings import get_settings
 from store.db import session_scope
 from store.orders import find_order_id, order_for, product_titles, recent_orders

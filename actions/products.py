@@ -8,8 +8,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, product, referenced, shown
-from actions.render import card, comparison_payload, comparison_text, detail_text, products_payload, verdict
+from actions.render import comparison_payload, comparison_text, detail_text, verdict
 from actions.services import searcher
+from core.cards import product_card, products_payload
 from core.settings import get_settings
 from store.db import session_scope
 from store.history import record_event
@@ -43,7 +44,7 @@ class ActionProductDetail(ShopAction):
         dispatcher.utter_message(text=detail_text(item),
                                  buttons=[{"title": "加入购物车", "payload": "把这款加入购物车"},
                                           {"title": "这个配什么", "payload": "这个配什么"}])
-        dispatcher.utter_message(json_message=products_payload([card(item)]))
+        dispatcher.utter_message(json_message=products_payload([product_card(item)]))
         return [SlotSet("focus_product", item.id)]
 
 

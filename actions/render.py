@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.cards import COMPARISON, products_payload, yuan
-from core.cards import product_card as card
-
-__all__ = ["card", "products_payload", "yuan"]  # the capabilities' names for core's card helpers
+from core.cards import COMPARISON, product_card, products_payload, yuan
 
 
 def numbered(products: Sequence[Any], reasons: Sequence[str] = ()) -> str:
@@ -26,7 +23,7 @@ def show_products(dispatcher: Any, intro: str, products: Sequence[Any], reasons:
     text = f"{intro}\n{numbered(products, reasons)}" + (f"\n{outro}" if outro else "")
     dispatcher.utter_message(text=text, buttons=buttons or [])
     dispatcher.utter_message(json_message=products_payload(
-        [card(p, reason, score) for p, reason, score in zip(products, reasons, scores)]))
+        [product_card(p, reason, score) for p, reason, score in zip(products, reasons, scores)]))
 
 
 def attribute_text(value: Any) -> str:
@@ -72,7 +69,7 @@ def comparison_text(products: Sequence[Any]) -> str:
 
 
 def comparison_payload(products: Sequence[Any]) -> dict[str, Any]:
-    return {"type": COMPARISON, "products": [card(p) for p in products], "rows": comparison_rows(products)}
+    return {"type": COMPARISON, "products": [product_card(p) for p in products], "rows": comparison_rows(products)}
 
 
 def verdict(products: Sequence[Any]) -> str:

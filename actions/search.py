@@ -10,8 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, catalog_facts, previous_query, shown
 from actions.metrics import SEARCH_SECONDS
-from actions.render import show_products, yuan
+from actions.render import show_products
 from actions.services import personaliser, searcher
+from core.cards import yuan
 from core.settings import get_settings
 from retrieval.query import ParsedQuery
 

@@ -178,7 +178,7 @@ def test_details_quote_the_price_the_shop_has_now(stack):
     from store.db import session_scope
     from store.models import Product
 
-    from actions.render import yuan
+    from core.cards import yuan
 
     shopper = new_sender("fresh-price")
     first = products_of(stack.say(shopper, "想买个电动牙刷"))[0]
