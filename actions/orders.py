@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import LOGIN_NEEDED, ShopAction, logged_in
+from actions.listening import feeling
 from core.cards import yuan
 from core.settings import get_settings
 from store.db import session_scope
@@ -56,7 +57,8 @@ class ActionAskOrderId(ShopAction):
         with session_scope(get_settings().db_url) as session:
             orders = recent_orders(session, tracker.sender_id)
         buttons = [{"title": f"{o.id}（{o.status}）", "payload": f"查订单 {o.id}"} for o in orders]
-        dispatcher.utter_message(text="请告诉我要查询的订单号（DD 开头），" +
+        sorry = "让你久等了，真不好意思，我马上帮你查。" if feeling(tracker.latest_message) == "negative" else ""
+        dispatcher.utter_message(text=sorry + "请告诉我要查询的订单号（DD 开头），" +
                                  ("也可以直接点下面最近的订单：" if buttons else "在“我的订单”里可以找到。"),
                                  buttons=buttons)
         return []

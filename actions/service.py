@@ -1,19 +1,20 @@
-"""Promotions, human handoff and the fallback that escalates after two misunderstandings."""
+"""Promotions, complaints, human handoff, out-of-scope messages and the fallback that escalates
+after two misunderstandings; the last two re-check a message against the catalog first."""
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, category_in_view
+from actions.finding import NAMED, anchor_of, find_products
+from actions.listening import (earlier_user_messages, empathise, feeling, handoff, misunderstood_before,
+                               thank_back)
 from core.settings import get_settings
 from store.db import session_scope
 from store.pricing import promotions
 
-NEGATIVE = ("太差", "投诉", "垃圾", "骗子", "坑人", "气死", "差评", "什么破", "烂透", "无语", "退钱")
-HANDOFF_TEXT = "非常抱歉给您带来不便，正在为您转接人工客服，请稍候，客服马上就来～"
 
 
 def promotion_line(p) -> str:
@@ -45,32 +46,56 @@ class ActionPromotions(ShopAction):
         return []
 
 
-def handoff(dispatcher: CollectingDispatcher, reason: str) -> list[dict[str, Any]]:
-    """Flag the conversation for staff: the console reads these slots."""
-    dispatcher.utter_message(text=HANDOFF_TEXT)
-    return [SlotSet("handoff_requested", True), SlotSet("handoff_reason", reason)]
-
-
 class ActionHandoff(ShopAction):
     def name(self) -> str:
         return "action_handoff"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return handoff(dispatcher, "negative_sentiment" if intent == "complain" else "requested")
+        """A human on request; "negative_sentiment" when the shopper is upset now or just was
+        (the offer after a complaint taken up)."""
+        recent = [tracker.latest_message, *earlier_user_messages(tracker)[:2]]
+        upset = any(feeling(m) == "negative" or (m.get("intent") or {}).get("name") == "complain" for m in recent)
+        return handoff(dispatcher, "negative_sentiment" if upset else "requested")
 
 
-def fallbacks_in_a_row(tracker: Tracker) -> int:
-    """How many of the shopper's latest messages in a row were not understood (this one included)."""
-    count = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
-            break
-        count += 1
-    return count
+class ActionEmpathise(ShopAction):
+    """A complaint: empathy and the help that fits — or thanks, when the "complaint" is praise."""
+
+    def name(self) -> str:
+        return "action_empathise"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        if feeling(tracker.latest_message) == "positive":
+            return thank_back(dispatcher)
+        return empathise(dispatcher, tracker)
+
+
+def heard_or_found(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """Before giving up on a message: feelings are answered, and a message that names something
+    the shop sells (a category, brand, need or product line) is searched. None: neither."""
+    stance = feeling(tracker.latest_message)
+    if stance == "negative":
+        return empathise(dispatcher, tracker)
+    if stance == "positive":
+        return thank_back(dispatcher)
+    if anchor_of(tracker) in NAMED:
+        return find_products(dispatcher, tracker)
+    return None
+
+
+class ActionOutOfScope(ShopAction):
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        answered = heard_or_found(dispatcher, tracker)
+        if answered is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        return answered
 
 
 class ActionHandleFallback(ShopAction):
@@ -79,10 +104,10 @@ class ActionHandleFallback(ShopAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        if any(word in text for word in NEGATIVE):
-            return handoff(dispatcher, "negative_sentiment")
-        if fallbacks_in_a_row(tracker) >= 2:
+        answered = heard_or_found(dispatcher, tracker)
+        if answered is not None:
+            return answered
+        if misunderstood_before(tracker) >= 1:
             return handoff(dispatcher, "repeated_fallback")
         dispatcher.utter_message(response="utter_default")
         return []

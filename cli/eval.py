@@ -11,6 +11,19 @@ from core.settings import get_settings
 eval_app = typer.Typer(help="Offline evaluation", no_args_is_help=True)
 DEFAULT_QUERIES = Path("data/eval/retrieval_queries.jsonl")
 DEFAULT_JUDGEMENT = Path("data/eval/judgement.jsonl")
+DEFAULT_SENTIMENT = Path("data/sentiment/test.tsv")
+
+
+def reachable(url: str) -> None:
+    """Stop with a clear message when no Rasa server answers at `url`."""
+    import httpx
+
+    try:
+        httpx.get(url, timeout=5)
+    except httpx.HTTPError:
+        typer.echo(f"No Rasa server answers at {url}: start the assistant first (`make run`), "
+                   "or pass --url.", err=True)
+        raise typer.Exit(2)
 
 
 @eval_app.command("retrieval")
@@ -44,6 +57,7 @@ def eval_judgement(messages: Path = typer.Option(DEFAULT_JUDGEMENT, help="labell
 
     settings = get_settings()
     items = load_set(settings.path(messages))
+    reachable(url or settings.rasa_url)
     report = judge(items, rasa_speaker(url or settings.rasa_url, settings.api_token()))
     if as_json:
         typer.echo(json.dumps({"messages": len(items), **report.rates(),
@@ -55,6 +69,26 @@ def eval_judgement(messages: Path = typer.Option(DEFAULT_JUDGEMENT, help="labell
         typer.echo(f"{name}: {value:.1%}")
     for miss in report.misses[:misses]:
         typer.echo(f"  [{miss['kind']}] {miss['text'][:40]} → {miss['shown']} (expected {miss['expect']}): {miss['reply']}")
+
+
+@eval_app.command("sentiment")
+def eval_sentiment(messages: Path = typer.Option(DEFAULT_SENTIMENT, help="held-out stances: `label<TAB>text` "
+                                                  "lines, or a judgement set (JSONL), whose kinds imply them"),
+                   url: str = typer.Option(None, help="Rasa server (default: the settings' first instance)"),
+                   as_json: bool = typer.Option(False, "--json")) -> None:
+    """Accuracy of the served pipeline's sentiment (negative / neutral / positive) on labelled
+    messages it never trained on, with the confusion table."""
+    from core.judgement import load_stances, rasa_parser, sentiment_report
+
+    settings = get_settings()
+    pairs = load_stances(settings.path(messages))
+    reachable(url or settings.rasa_url)
+    report = sentiment_report(pairs, rasa_parser(url or settings.rasa_url, settings.api_token()))
+    if as_json:
+        typer.echo(json.dumps({"messages": len(pairs), "accuracy": report.accuracy(), "recall": report.recall(),
+                               "confusion": {k: dict(v) for k, v in report.confusion.items()}}))
+        return
+    typer.echo(f"{len(pairs)} labelled messages, accuracy {report.accuracy():.1%}\n{report.table()}")
 
 
 @eval_app.command("recommender")

@@ -152,15 +152,16 @@ def model_code(root: Path) -> list[Path]:
 
 
 def rasa_inputs_fingerprint(settings: Settings) -> str:
-    """SHA-256 over everything `rasa train` reads: config, domain, the YAML under data/, our
-    NLU components and the jieba dictionary.
+    """SHA-256 over everything `rasa train` reads: config, domain, the YAML under data/, the
+    sentiment set (data/sentiment/*.tsv), our NLU components and the jieba dictionary.
 
     Rasa's own `--dry-run` cannot be trusted here: it reports a retrain after every training
     once a custom dense featurizer is in the pipeline, and it ignores the dictionary files.
     """
     root = settings.root
     files = [root / "config.yml", root / "domain.yml", settings.jieba_dir / "userdict.txt",
-             *sorted((root / "data").rglob("*.yml")), *model_code(root)]
+             *sorted((root / "data").rglob("*.yml")), *sorted((root / "data" / "sentiment").glob("*.tsv")),
+             *model_code(root)]
     digest = hashlib.sha256()
     for path in files:
         digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode())

@@ -18,9 +18,11 @@ from typing import Any
 
 BEHAVIOURS = ("search", "clarify", "empathise", "acknowledge", "decline", "other")
 CARD_TYPES = ("products", "comparison")
-CLARIFY_NAMES = {"utter_default", "action_default_fallback", "action_handle_fallback", "action_ask_clarify"}
-CLARIFY_TEXT = re.compile(r"没太明白|换个说法|您是想|你是想|想找哪|哪一类|哪种|送给谁|给谁买")
+# What the shopper saw decides: the fallback action may also empathise, thank or search.
+CLARIFY_NAMES = {"utter_default"}
+CLARIFY_TEXT = re.compile(r"没太明白|换个说法|您是想|你是想|想找哪|哪一类|哪种|送给谁|给谁买|不太确定你想")
 EMPATHY_TEXT = re.compile(r"抱歉|不好意思|很遗憾|添麻烦|带来不便|理解您|理解你|辛苦|对不起|委屈|难过|着急")
+DECLINE_TEXT = re.compile(r"帮不上忙|超出了我的|不在我的服务范围")
 THANKS_TEXT = re.compile(r"不客气|谢谢|感谢|开心|高兴|喜欢就好|满意就好|好评")
 
 
@@ -45,7 +47,7 @@ def behaviour_of(turn: Turn) -> str:
         return "search"
     if turn.names & CLARIFY_NAMES or CLARIFY_TEXT.search(text):
         return "clarify"
-    if "utter_out_of_scope" in turn.names:
+    if "utter_out_of_scope" in turn.names or DECLINE_TEXT.search(text):
         return "decline"
     if "action_handoff" in turn.names or EMPATHY_TEXT.search(text):
         return "empathise"
@@ -144,3 +146,72 @@ def rasa_speaker(url: str, token: str) -> Callable[[str, str], Turn]:
         return turn_from(reply.json(), events[last_user + 1:])
 
     return say
+
+
+STANCES = ("negative", "neutral", "positive")
+
+
+@dataclass
+class SentimentReport:
+    """Gold × predicted stance of labelled messages, as the served NLU pipeline reads them."""
+
+    confusion: dict[str, Counter] = field(default_factory=dict)
+
+    def add(self, gold: str, predicted: str) -> None:
+        self.confusion.setdefault(gold, Counter())[predicted] += 1
+
+    def accuracy(self) -> float:
+        total = sum(sum(row.values()) for row in self.confusion.values())
+        right = sum(row[gold] for gold, row in self.confusion.items())
+        return round(right / total, 4) if total else 0.0
+
+    def recall(self) -> dict[str, float]:
+        return {gold: round(row[gold] / sum(row.values()), 4) for gold, row in sorted(self.confusion.items())}
+
+    def table(self) -> str:
+        corner = "gold \\ predicted"
+        lines = [f"{corner:<18}" + "".join(f"{s:>10}" for s in STANCES)]
+        for gold in STANCES:
+            row = self.confusion.get(gold, Counter())
+            lines.append(f"{gold:<18}" + "".join(f"{row[s]:>10}" for s in STANCES))
+        return "\n".join(lines)
+
+
+def stance_of_kind(kind: str) -> str:
+    """The stance a judgement item's kind implies: complaints and venting are negative, praise
+    positive, the rest (needs, gifts, typos, off-topic, gibberish, vague) neutral."""
+    return "negative" if kind in ("complaint", "venting") else "positive" if kind == "praise" else "neutral"
+
+
+def load_stances(path: Path) -> list[tuple[str, str]]:
+    """(stance, text) pairs from a `label<TAB>text` file or a judgement set (JSONL with kinds)."""
+    if path.suffix == ".jsonl":
+        return [(stance_of_kind(item["kind"]), item["text"]) for item in load_set(path)]
+    pairs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        label, _, text = line.partition("\t")
+        if text.strip():
+            pairs.append((label, text.strip()))
+    return pairs
+
+
+def sentiment_report(pairs: Iterable[tuple[str, str]], parse: Callable[[str], dict[str, Any]]) -> SentimentReport:
+    """Parse each text (`parse` returns Rasa's parse data) and tally its stance against the gold one."""
+    report = SentimentReport()
+    for gold, text in pairs:
+        report.add(gold, (parse(text).get("sentiment") or {}).get("label", "neutral"))
+    return report
+
+
+def rasa_parser(url: str, token: str) -> Callable[[str], dict[str, Any]]:
+    """`parse` over Rasa's /model/parse (the served pipeline, sentiment included)."""
+    import httpx
+
+    client = httpx.Client(timeout=60, headers={"Authorization": f"Bearer {token}"})
+
+    def parse(text: str) -> dict[str, Any]:
+        reply = client.post(f"{url}/model/parse", params={"token": token}, json={"text": text})
+        reply.raise_for_status()
+        return reply.json()
+
+    return parse

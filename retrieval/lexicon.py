@@ -131,6 +131,7 @@ BRAND_ALIASES: dict[str, list[str]] = {
 
 def query_vocabulary(products: Iterable, aliases: dict[str, list[str]]):
     """The parser's vocabulary: every surface form shoppers may type, mapped to catalog values."""
+    from retrieval.needs import need_cues
     from retrieval.query import QueryVocabulary
 
     products = list(products)
@@ -144,4 +145,5 @@ def query_vocabulary(products: Iterable, aliases: dict[str, list[str]]):
         brands=brand_forms,
         colors=sorted({p.color for p in products if p.color}),
         tags=sorted({t for p in products for t in p.tags}),
+        needs=need_cues({p.category for p in products}),
     )

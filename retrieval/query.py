@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from retrieval.needs import match_need
 from retrieval.numbers import AMOUNT, magnitude, parse_amount
 from retrieval.sizes import size_number
+from retrieval.sounds import SoundIndex
 
 # Price phrases, most specific first. Each yields (min, max) from the matched amounts.
 _A = rf"({AMOUNT})\s*(?:块钱|块|元|rmb|RMB|¥)?"
@@ -58,7 +60,13 @@ GENDER_WORDS = {
            "姐姐", "妹妹"],
     "男": ["男朋友", "男友", "老公", "爸爸", "父亲", "儿子", "男生", "男士", "男款", "男性", "哥哥", "弟弟"],
 }
-GIFT = re.compile(r"送礼|礼物|送给|送人|送[爸妈老女男长领客朋闺同]|给.{1,4}买")
+GIFT = re.compile(r"送礼|礼物|礼品|送给|送人|送[爸妈老女男长领客朋闺同哥姐弟妹孩侄外班]|给.{1,4}买|"
+                  r"生日|母亲节|父亲节|情人节|七夕|教师节|圣诞|纪念日|见家长|乔迁|伴手礼")
+# Who a present is for: with a budget that is enough to pick gifts ("送我妈，三百左右").
+RECIPIENT = re.compile(r"爸妈|父母|爸爸|老爸|父亲|妈妈|老妈|母亲|爷爷|奶奶|外公|外婆|姥姥|姥爷|长辈|老人|"
+                       r"老公|老婆|媳妇|女朋友|女友|男朋友|男友|对象|闺蜜|兄弟|哥们|朋友|同事|领导|老师|"
+                       r"班主任|客户|孩子|儿子|女儿|宝宝|侄子|侄女|外甥|表弟|表妹|表哥|表姐|哥哥|弟弟|姐姐|"
+                       r"妹妹|同学|室友|家长|[送给]我?[爸妈哥姐弟妹]")
 
 # What shoppers say for a selling point (tag) the catalog uses.
 TAG_SYNONYMS: dict[str, list[str]] = {
@@ -97,6 +105,8 @@ class ParsedQuery:
     other_brand: bool = False  # "换个牌子": not the brands shown
     bigger: bool = False  # "大一点": bigger than the products shown
     min_size: float | None = None  # size/capacity above this (retrieval.sizes), when the shop has such
+    need: str | None = None  # the category a described need maps to ("猫挑嘴" → 猫粮), no category said
+    recipient: str | None = None  # who a present is for ("我妈")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -108,7 +118,8 @@ class ParsedQuery:
         merged = replace(previous, text=self.text, free_text=" ".join(
             t for t in (previous.free_text, self.free_text) if t))
         merged.other_brand, merged.bigger = self.other_brand, self.bigger
-        for name in ("price_min", "price_max", "sort", "gender", "budget", "relative_price", "min_size"):
+        for name in ("price_min", "price_max", "sort", "gender", "budget", "relative_price", "min_size",
+                     "need", "recipient"):
             if getattr(self, name) is not None:
                 setattr(merged, name, getattr(self, name))
         if self.brands:
@@ -154,6 +165,7 @@ class QueryVocabulary:
     brands: dict[str, str]
     colors: list[str]
     tags: list[str]
+    needs: dict[str, str] = field(default_factory=dict)  # need cue → category (retrieval.needs)
 
 
 class QueryParser:
@@ -168,6 +180,7 @@ class QueryParser:
         surface = {"CATEGORY": vocab.categories, "BRAND": vocab.brands,
                    "TAG": self.tag_words, "COLOR": {c: c for c in vocab.colors}}
         self.surface = surface
+        self.sounds = SoundIndex(vocab.categories)
         for kind in surface.values():
             for word in kind:
                 if not word.isascii():
@@ -263,6 +276,13 @@ class QueryParser:
                              if any(w in text for w in words)), None)
         if GIFT.search(text) and "送礼" in self.vocab.tags:
             query.tags.append("送礼")
+            recipient = RECIPIENT.search(text)
+            query.recipient = recipient.group(0).lstrip("送给我") if recipient else None
+        if not query.category:  # typed by sound: "篮牙耳鸡", "shouji"
+            query.category = self.sounds.find(text)
+        if not query.category:
+            need = match_need(text, self.vocab.needs)
+            query.need = need[0] if need else None
         for name in ("brands", "excluded_brands", "colors", "excluded_colors", "tags", "excluded_tags"):
             setattr(query, name, list(dict.fromkeys(getattr(query, name))))
         query.brands = [b for b in query.brands if b not in query.excluded_brands]

@@ -6,6 +6,7 @@ per-signal scores (dense, bm25, boost) so the recommender can blend and staff ca
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,13 @@ BOOST = {"color": 0.008, "tag": 0.004, "excluded_tag": -0.006, "gender": 0.003}
 SORT_KEYS = {"price_asc": ("price", False), "price_desc": ("price", True),
              "sales_desc": ("sales", True), "rating_desc": ("rating", True)}
 MODES = ("hybrid", "dense", "bm25")
+GIFT_TAG = "送礼"
+# A message anchors on meaning alone when this share of its NEIGHBOURS nearest products share
+# a category (labelled shopper messages: 25 of 36 typo/mixed-English searches, 7 of 56 vague
+# or gibberish ones; README "Judgement").
+NEIGHBOURS = 10
+HUB_PROBES = ("想买点东西", "买什么好", "推荐点好东西", "随便看看", "有什么好的")
+AGREEMENT_FLOOR = 0.9
 
 
 @dataclass
@@ -58,6 +66,10 @@ def tokenize(text: str) -> list[str]:
     return [t.lower() for t in jieba.cut_for_search(text) if t.strip() and (t.isalnum() or len(t) > 1)]
 
 
+def _compact(text: str) -> str:
+    return "".join(str(text).split()).lower()
+
+
 def color_matches(product_color: str, wanted: str) -> bool:
     """"黑" matches 黑色/雅丹黑; "黑色" matches 黑色 and 雅丹黑 (same family)."""
     family = wanted.rstrip("色")
@@ -82,6 +94,7 @@ class Searcher:
         # A refinement ("要黑色的", "再便宜点") searches the same topic text again, and shoppers
         # repeat popular queries: encoding is most of a search's cost, so remember vectors.
         self.query_vector = lru_cache(maxsize=QUERY_VECTOR_CACHE)(self._encode_query)
+        self._hubs: set[str] | None = None
         self._index_products()
 
     def _index_products(self) -> None:
@@ -102,16 +115,60 @@ class Searcher:
         self.colors = np.array([p.color or "" for p in self.rows], dtype=object)
         self.in_stock = np.array([p.stock > 0 for p in self.rows], dtype=bool)
         self.sizes = np.array([size_number(p.attributes) for p in self.rows])
+        self.gifts = np.array([GIFT_TAG in p.tags for p in self.rows], dtype=bool)
+        lines = {_compact((p.attributes or {}).get("系列", "")) for p in self.rows}
+        self.lines = sorted((line for line in lines if len(line) >= 3), key=len, reverse=True)
 
     def parse(self, text: str) -> ParsedQuery:
         return self.parser.parse(text)
+
+    def anchor(self, q: ParsedQuery) -> str | None:
+        """What in the query names something the shop sells — a category, brand, need, product
+        line or selling point, a present with its recipient and budget, or text close enough to
+        a product (dense relevance at least `RELEVANCE_FLOOR`) — or None: then listing products
+        would be a guess, and the shopper should be asked instead."""
+        if q.category:
+            return "category"
+        if q.brands:
+            return "brand"
+        if q.need:
+            return "need"
+        if GIFT_TAG in q.tags:
+            return "gift" if q.recipient and (q.price_max or q.price_min or q.budget) else None
+        compact = _compact(q.text)
+        if any(line in compact for line in self.lines):
+            return "line"
+        if q.tags:
+            return "tag"
+        if q.text.strip():
+            category, share = self.closest_categories(q.text)[0]
+            if share >= AGREEMENT_FLOOR and category not in self.hubs():
+                return "relevance"
+        return None
+
+    def hubs(self) -> set[str]:
+        """Categories that content-free requests ("想买点东西") land on in the vector space:
+        landing there says nothing about what the shopper wants."""
+        if self._hubs is None:
+            self._hubs = {category for probe in HUB_PROBES
+                          for category, share in self.closest_categories(probe)[:1] if share >= 0.5}
+        return self._hubs
+
+    def closest_categories(self, text: str, k: int = NEIGHBOURS) -> list[tuple[str, float]]:
+        """Categories of the k products closest in meaning, with their share, most common first.
+        e5 similarities of any Chinese text crowd into 0.80–0.93, so their level says little;
+        whether the nearest products agree on what they are says whether the text names a thing."""
+        _, fids = self.store.index.search(self.query_vector(text), k)
+        cats = Counter(self.rows[self.row_of[int(f)]].category for f in fids[0] if int(f) in self.row_of)
+        total = sum(cats.values()) or 1
+        return [(c, n / total) for c, n in cats.most_common()] or [("", 0.0)]
 
     def allowed(self, q: ParsedQuery, in_stock: bool = True, require_colors: bool = False) -> np.ndarray:
         """Row mask of products that satisfy every hard constraint of the query; with
         `require_colors`, a colour asked for narrows the choice too when the shop has it."""
         keep = self.in_stock.copy() if in_stock else np.ones(len(self.rows), dtype=bool)
-        if q.category:
-            keep &= self.categories == q.category
+        if q.category or q.need:
+            keep &= self.categories == (q.category or q.need)
         if q.brands:
             keep &= np.isin(self.brands, q.brands)
         if q.excluded_brands:
@@ -130,6 +187,8 @@ class Searcher:
             keep = _where_possible(keep, np.logical_or.reduce([self._color_mask(c) for c in q.colors]))
         if q.min_size is not None:
             keep = _where_possible(keep, self.sizes > q.min_size)
+        if GIFT_TAG in q.tags and not (q.category or q.need):  # "送我妈的礼物": what the shop sells as gifts
+            keep = _where_possible(keep, self.gifts)
         if q.budget and keep.any():
             median = float(np.median(self.prices[keep]))
             keep &= self.prices <= median if q.budget == "low" else self.prices >= median

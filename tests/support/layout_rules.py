@@ -27,7 +27,8 @@ ALLOWED: dict[str, set[str]] = {
     "rasa_plugins": {"rasa_plugins"},
 }
 # Shared helpers of the action server; every other actions module is one capability.
-ACTION_HELPERS = {"actions.context", "actions.render", "actions.services", "actions.metrics", "actions.server"}
+ACTION_HELPERS = {"actions.context", "actions.render", "actions.services", "actions.metrics", "actions.server",
+                  "actions.listening", "actions.finding"}
 
 
 @dataclass(frozen=True)
