@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.judgement import Report, Turn, behaviour_of, judge, rasa_speaker
+from core.judgement import (Report, Turn, behaviour_of, judge, load_stances, rasa_parser, rasa_speaker,
+                            sentiment_report)
 
 CARDS = [{"type": "products", "products": [{"id": "p1", "category": "猫粮"}]}]
 
@@ -17,6 +18,25 @@ def test_each_kind_of_reply_reads_as_the_behaviour_a_shopper_sees():
     assert behaviour_of(Turn(["非常抱歉给您带来不便，正在为您转接人工客服"], [], {"action_handoff"})) == "empathise"
     assert behaviour_of(Turn(["不客气～还有什么想买的随时告诉我。"], [], {"utter_thank"})) == "acknowledge"
     assert behaviour_of(Turn(["您好，我是导购小助手！"], [], {"utter_greet"})) == "other"
+    # What the shopper saw decides, not which action spoke: the fallback action may empathise.
+    assert behaviour_of(Turn(["非常抱歉让你有这样的体验。需要的话，我可以马上帮你转人工客服。"], [],
+                             {"action_handle_fallback"})) == "empathise"
+    assert behaviour_of(Turn(["我还不太确定你想找什么～能说说是哪一类商品吗？"], [],
+                             {"action_search_products"})) == "clarify"
+
+
+def test_sentiment_accuracy_counts_each_stance_against_the_gold_one(tmp_path):
+    labelled = tmp_path / "stances.tsv"
+    labelled.write_text("negative\t太差了\npositive\t很好用\nneutral\t有耳机吗\nneutral\t你好\n", encoding="utf-8")
+    said = {"太差了": "negative", "很好用": "neutral", "有耳机吗": "neutral", "你好": "positive"}
+    report = sentiment_report(load_stances(labelled), lambda text: {"sentiment": {"label": said[text]}})
+    assert report.accuracy() == 0.5
+    assert report.recall() == {"negative": 1.0, "neutral": 0.5, "positive": 0.0}
+    assert "negative" in report.table()
+    judged = tmp_path / "judge.jsonl"
+    judged.write_text('{"text": "快递丢了", "kind": "complaint", "expect": "empathise"}\n'
+                      '{"text": "赞", "kind": "praise", "expect": "acknowledge"}\n', encoding="utf-8")
+    assert load_stances(judged) == [("negative", "快递丢了"), ("positive", "赞")]
 
 
 def test_rates_count_unwanted_lists_met_complaints_and_found_needs():
@@ -47,3 +67,5 @@ def test_real_turns_are_read_from_the_reply_and_the_tracker(stack):
                                                                          "action_default_fallback"}
     weather = say("judge-weather", "明天上海会下雨吗")
     assert behaviour_of(weather) in ("decline", "clarify") and not weather.cards()
+    stance = rasa_parser(stack.url(), stack.settings.api_token())("快递丢了，太气人了")["sentiment"]
+    assert stance["label"] == "negative"

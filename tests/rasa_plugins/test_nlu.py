@@ -94,3 +94,17 @@ def test_no_unused_component_is_served(stack):
     for unused in ("DIETClassifier", "TEDPolicy", "ResponseSelector", "CountVectorsFeaturizer"):
         assert unused not in names
     assert "LexiconEntityExtractor" in names and "TfidfE5IntentClassifier" in names
+
+
+@pytest.mark.parametrize("text, stance", [
+    ("买的保温杯两天就不保温了，太坑了", "negative"),
+    ("酒店隔音很差，隔壁说话听得一清二楚", "negative"),
+    ("这本书翻译得很流畅，一口气读完了，推荐", "positive"),
+    ("耳机音质很棒，物流也快，满意", "positive"),
+    ("不要太贵的耳机，别推荐苹果", "neutral"),  # negation words in a request are no complaint
+    ("我的订单到哪了", "neutral"),
+])
+def test_every_parse_carries_the_shoppers_stance(stack, text, stance):
+    sentiment = parse(stack, text)["sentiment"]
+    assert sentiment["label"] == stance and 0.0 <= sentiment["confidence"] <= 1.0
+    assert set(sentiment["scores"]) == {"negative", "neutral", "positive"}
