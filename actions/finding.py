@@ -5,6 +5,7 @@ Shared by the search action and by the fallback and out-of-scope actions, which 
 message against the catalog before they give up on it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -19,6 +20,7 @@ from actions.services import personaliser, searcher
 from core.cards import yuan
 from core.settings import get_settings
 from retrieval.query import ParsedQuery
+from retrieval.search import GIFT_TAG
 
 REFINE_BUTTONS = ("再便宜点", "换个牌子", "第一个详细介绍一下")
 GIFT_BUTTONS = ("送爸妈，500以内", "送女朋友，1000左右", "送朋友同事，200以内")
@@ -62,24 +64,38 @@ def current_query(tracker: Tracker) -> tuple[ParsedQuery, bool]:
     return query, refining
 
 
-def anchor_of(tracker: Tracker) -> str | None:
-    """What the latest message (with the current search) names that the shop sells, if anything;
-    "gift" for any present asked for ("七夕送女朋友香水")."""
-    query, _ = current_query(tracker)
-    return "gift" if "送礼" in query.tags else searcher().anchor(query)
+@dataclass
+class Plan:
+    """What this message would search for, and what in it names something the shop sells."""
+
+    query: ParsedQuery
+    refining: bool
+    anchor: str | None  # retrieval's anchor kind, or None: listing products would be a guess
+
+    @property
+    def gift(self) -> bool:
+        """A present is asked for ("七夕送女朋友香水", "帮我挑个礼物")."""
+        return GIFT_TAG in self.query.tags
 
 
-def find_products(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+def plan_search(tracker: Tracker) -> Plan:
+    query, refining = current_query(tracker)
+    anchor = searcher().anchor(query)
+    if anchor is None and GIFT_TAG in query.tags and refining and (query.recipient or query.budget
+                                                                   or query.price_max):
+        anchor = "gift"  # the answer to "送给谁、预算多少": enough to pick presents
+    return Plan(query, refining, anchor)
+
+
+def find_products(dispatcher: CollectingDispatcher, tracker: Tracker,
+                  plan: Plan | None = None) -> list[dict[str, Any]]:
     """List the products the message asks for, or ask what is meant when it names nothing."""
     settings, search = get_settings(), searcher()
-    query, refining = current_query(tracker)
-    anchor = search.anchor(query)
-    gift = "送礼" in query.tags and not (query.category or query.need)
-    if anchor is None and gift and refining and (query.recipient or query.budget or query.price_max):
-        anchor = "gift"  # the answer to "送给谁、预算多少": enough to pick presents
+    plan = plan or plan_search(tracker)
+    query, anchor = plan.query, plan.anchor
     events = [SlotSet("search_query", {k: v for k, v in query.as_dict().items()
                                        if k == "text" or (v not in (None, "", []) and v is not False)})]
-    if anchor is None and gift:
+    if anchor is None and plan.gift:
         dispatcher.utter_message(text="好呀，帮你挑礼物～想送给谁呢？大概什么预算？告诉我这两样，我挑几款合适的。",
                                  buttons=[{"title": b, "payload": b} for b in GIFT_BUTTONS])
         return events

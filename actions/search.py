@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction
-from actions.finding import anchor_of, find_products
+from actions.finding import find_products, plan_search
 from actions.listening import PRAISE_OVER_SEARCH, asks_for_products, empathise, feeling, thank_back
 
 
@@ -20,11 +20,12 @@ class ActionSearchProducts(ShopAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         message = tracker.latest_message
-        if asks_for_products(message.get("text") or "") or anchor_of(tracker) == "gift":
-            return find_products(dispatcher, tracker)
+        plan = plan_search(tracker)
+        if asks_for_products(message.get("text") or "") or plan.gift:
+            return find_products(dispatcher, tracker, plan)
         if feeling(message, PRAISE_OVER_SEARCH) == "positive":
             return thank_back(dispatcher)
         # A problem the shop can solve ("衣服太多，手洗洗得腰都断了") is a need, not a complaint.
-        if feeling(message) == "negative" and anchor_of(tracker) != "need":
+        if feeling(message) == "negative" and plan.anchor != "need":
             return empathise(dispatcher, tracker)
-        return find_products(dispatcher, tracker)
+        return find_products(dispatcher, tracker, plan)

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, category_in_view
-from actions.finding import NAMED, anchor_of, find_products
+from actions.finding import NAMED, find_products, plan_search
 from actions.listening import (earlier_user_messages, empathise, feeling, handoff, misunderstood_before,
                                thank_back)
 from core.settings import get_settings
@@ -80,8 +80,9 @@ def heard_or_found(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[d
         return empathise(dispatcher, tracker)
     if stance == "positive":
         return thank_back(dispatcher)
-    if anchor_of(tracker) in NAMED:
-        return find_products(dispatcher, tracker)
+    plan = plan_search(tracker)
+    if plan.anchor in NAMED or plan.gift:
+        return find_products(dispatcher, tracker, plan)
     return None
 
 

@@ -39,7 +39,7 @@ class TfidfE5IntentClassifier(IntentClassifier, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": 30.0, "dense_weight": 2.0, "max_ngram": 3, "max_iter": 3000, "ranking_length": 10}
+        return {"C": 60.0, "dense_weight": 2.0, "max_ngram": 3, "max_iter": 3000, "ranking_length": 10}
 
     @staticmethod
     def required_packages() -> list[str]:
