@@ -1,5 +1,6 @@
 """The personal ranking shoppers get: β·taste + γ·trend over every item, where taste is the mean
-of normalised ALS (fold-in of the shopper's history), item-CF and brand affinity.
+of normalised ALS (fold-in of the shopper's history), item-CF, brand affinity and — when a
+sequential model is trained and the shopper's steps are known — its next-item scores.
 
 One ranker for serving ("有什么适合我的", `Personaliser.recommend`) and for the `blend` row of
 `shopbot eval recommender`, so the evaluation measures exactly what shoppers are shown.
@@ -15,9 +16,10 @@ from scipy import sparse
 
 from recommender.als import ALS
 from recommender.base import Recommender, normalise
-from recommender.data import Interactions
+from recommender.data import Interactions, Steps
 from recommender.itemcf import ItemCF
 from recommender.popularity import Popularity
+from recommender.sequential import SASRec
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,9 @@ class Blend(Recommender):
     name = "blend"
 
     def __init__(self, als: ALS, itemcf: ItemCF, popularity: Popularity,
-                 brand_of: Mapping[str, str], weights: Weights = Weights()) -> None:
-        self.als, self.itemcf, self.popularity = als, itemcf, popularity
+                 brand_of: Mapping[str, str], weights: Weights = Weights(),
+                 sequential: SASRec | None = None) -> None:
+        self.als, self.itemcf, self.popularity, self.sequential = als, itemcf, popularity, sequential
         self.brand_of, self.weights = brand_of, weights
         self._align(list(popularity.items))
 
@@ -65,17 +68,23 @@ class Blend(Recommender):
         top = max(totals.values())
         return np.array([totals.get(b, 0.0) / top for b in self.brands])
 
-    def taste(self, row: sparse.csr_matrix) -> np.ndarray:
-        """The shopper's taste per item: mean of normalised ALS, item-CF and brand affinity
-        (zeros for an empty history)."""
+    def taste(self, row: sparse.csr_matrix, steps: Steps | None = None) -> np.ndarray:
+        """The shopper's taste per item: mean of normalised ALS, item-CF, brand affinity and, given
+        the steps in time order, the sequential model's next-item scores (zeros for no history)."""
         if not row.nnz:
             return np.zeros(len(self.items))
-        return (normalise(self.als.score(row)) + normalise(self.itemcf.score(row))
-                + self.brand_affinity(row)) / 3.0
+        parts = [normalise(self.als.score(row)), normalise(self.itemcf.score(row)), self.brand_affinity(row)]
+        if self.sequential is not None and steps is not None and len(steps):
+            parts.append(normalise(self.sequential.score_steps(row, steps)))
+        return sum(parts) / len(parts)
+
+    def score_steps(self, history: sparse.csr_matrix, steps: Steps | None, user: int | None = None) -> np.ndarray:
+        """β·taste + γ·normalised trend; `user` is ignored: ALS folds the history in, as when serving."""
+        return self.weights.cf * self.taste(history, steps) + self.weights.popularity * normalise(self.trend())
 
     def score(self, history: sparse.csr_matrix, user: int | None = None) -> np.ndarray:
-        """β·taste + γ·normalised trend; `user` is ignored: ALS folds the history in, as when serving."""
-        return self.weights.cf * self.taste(history) + self.weights.popularity * normalise(self.trend())
+        """The ranking without the history's order (no sequential part)."""
+        return self.score_steps(history, None, user)
 
     def arrays(self) -> dict:
         return {}
