@@ -22,6 +22,12 @@ from recommender.popularity import Popularity
 from recommender.sequential import SASRec
 
 
+# The sequential part of taste against each of ALS, item-CF and brand affinity: on the shipped shop
+# (leave-last-out NDCG@10) 0 → 0.078, 1 → 0.101, 3 → 0.138, 9 → 0.178; 3 keeps the shopper's brands
+# and long-term taste visible beside what they did last.
+SEQUENCE_WEIGHT = 3.0
+
+
 @dataclass(frozen=True)
 class Weights:
     """Blend weights (settings: SHOPBOT_BLEND_SEMANTIC / _CF / _POPULARITY)."""
@@ -38,8 +44,9 @@ class Blend(Recommender):
 
     def __init__(self, als: ALS, itemcf: ItemCF, popularity: Popularity,
                  brand_of: Mapping[str, str], weights: Weights = Weights(),
-                 sequential: SASRec | None = None) -> None:
+                 sequential: SASRec | None = None, sequence_weight: float = SEQUENCE_WEIGHT) -> None:
         self.als, self.itemcf, self.popularity, self.sequential = als, itemcf, popularity, sequential
+        self.sequence_weight = sequence_weight  # the sequential part against each of the other three
         self.brand_of, self.weights = brand_of, weights
         self._align(list(popularity.items))
 
@@ -73,10 +80,11 @@ class Blend(Recommender):
         the steps in time order, the sequential model's next-item scores (zeros for no history)."""
         if not row.nnz:
             return np.zeros(len(self.items))
-        parts = [normalise(self.als.score(row)), normalise(self.itemcf.score(row)), self.brand_affinity(row)]
-        if self.sequential is not None and steps is not None and len(steps):
-            parts.append(normalise(self.sequential.score_steps(row, steps)))
-        return sum(parts) / len(parts)
+        taste = normalise(self.als.score(row)) + normalise(self.itemcf.score(row)) + self.brand_affinity(row)
+        if self.sequential is None or steps is None or not len(steps) or not self.sequence_weight:
+            return taste / 3.0
+        next_items = normalise(self.sequential.score_steps(row, steps))
+        return (taste + self.sequence_weight * next_items) / (3.0 + self.sequence_weight)
 
     def score_steps(self, history: sparse.csr_matrix, steps: Steps | None, user: int | None = None) -> np.ndarray:
         """β·taste + γ·normalised trend; `user` is ignored: ALS folds the history in, as when serving."""

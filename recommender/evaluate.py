@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -110,15 +111,20 @@ def _score_all(data: Interactions, factories: Factories,
 
 
 def standard_models(explicit: bool = False, engine: str = "local", master: str = "local[*]",
-                    weights: Weights = Weights(), brand_of: Mapping[str, str] | None = None) -> Factories:
+                    weights: Weights = Weights(), brand_of: Mapping[str, str] | None = None,
+                    sequential: Mapping[str, Any] | None = None) -> Factories:
     """The side-by-side line-up: every trained model (+ explicit MF on ratings), then the blend
     shoppers get, built from the fitted ALS, item-CF, popularity and sequential model with the
-    items' brands."""
+    items' brands. `sequential` overrides the sequential model's settings (e.g. longer training
+    for MovieLens)."""
     from recommender.mf import ExplicitMF
+    from recommender.sequential import SASRec
     from recommender.train import MODELS, new_model
 
     models: dict[str, Callable] = {name: (lambda fitted, name=name: new_model(name, engine, master))
                                    for name in MODELS}
+    if sequential:
+        models["sequential"] = lambda fitted: SASRec(**sequential)
     if explicit:
         models["mf"] = lambda fitted: ExplicitMF()
     models["blend"] = lambda fitted: Blend(fitted["als"], fitted["itemcf"], fitted["popularity"],

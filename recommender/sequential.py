@@ -10,6 +10,7 @@ since. Deterministic for a seed; torch uses as many threads as the machine has c
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from recommender.base import Recommender
 from recommender.data import EVENT_KINDS, Interactions, Steps
 
 KIND_CODES = len(EVENT_KINDS) + 1  # 0 pads
+log = logging.getLogger(__name__)
 
 
 def machine_threads() -> int:
@@ -67,9 +69,14 @@ def _network(items: int, hidden: int, blocks: int, heads: int, max_len: int, dro
             self.scale = hidden ** 0.5
 
         def forward(self, seq: torch.Tensor, kind: torch.Tensor) -> torch.Tensor:
-            """(batch, length) right-padded steps → (batch, length, hidden) causal states."""
+            """(batch, length) right-padded steps → (batch, length, hidden) causal states.
+
+            Positions count back from each row's last step (the last is max_len − 1), as SASRec's
+            left padding has them, so the newest step always carries the same position."""
             length = seq.shape[1]
-            x = self.item(seq) * self.scale + self.position.weight[:length]
+            start = max_len - (seq > 0).sum(dim=1, keepdim=True)
+            where = (start + torch.arange(length)).clamp(0, max_len - 1)
+            x = self.item(seq) * self.scale + self.position(where)
             if self.kind is not None:
                 x = x + self.kind(kind)
             mask = torch.triu(torch.full((length, length), float("-inf")), diagonal=1)
@@ -203,6 +210,7 @@ class SASRec(Recommender):
                     entry["valid_ndcg"] = round(self._validation_ndcg(valid), 4)
                 entry["seconds"] = round(time.perf_counter() - started, 2)
                 self.log.append(entry)
+                log.info("sequential epoch %s", entry)
                 if not valid:
                     continue
                 if entry["valid_ndcg"] > best:

@@ -11,7 +11,6 @@ import pytest
 from recommender.als import ALS
 from recommender.data import Event, Interactions, Steps, hold_out_sessions, to_steps
 from recommender.evaluate import evaluate_sessions
-from recommender.popularity import Popularity
 from recommender.sequential import SASRec
 from recommender.train import TrainingManifest, train
 
@@ -110,13 +109,12 @@ def test_held_out_sessions_are_each_users_last_visit():
 
 
 def test_session_protocol_rewards_knowing_the_order():
-    """Each held-out visit A → B → C / B → A → D is predicted step by step from its first items:
-    after A (or B) both models know what follows, after A, B only the order tells C from D."""
-    line_up = {"popularity": lambda fitted: Popularity(), "als": lambda fitted: ALS(factors=8, iterations=10),
-               "sequential": lambda fitted: SASRec(**TINY, seed=5)}
-    scores = evaluate_sessions(journeys(browsing=False), line_up, k=1)
-    assert scores["sequential"].users == scores["als"].users == 320  # two predictions per visit
-    assert scores["sequential"].ndcg >= 0.95 and scores["als"].ndcg <= 0.8
+    """Each held-out visit (some browsing, then A → B → C or B → A → D) is predicted step by step
+    from its first items: after A, B only the order tells C from D."""
+    line_up = {"als": lambda fitted: ALS(factors=8, iterations=10), "sequential": lambda fitted: SASRec(**TINY, seed=5)}
+    scores = evaluate_sessions(journeys(), line_up, k=3)
+    assert scores["sequential"].users == scores["als"].users > 500  # up to five predictions per visit
+    assert scores["sequential"].ndcg > scores["als"].ndcg + 0.05
 
 
 def test_training_refits_then_continues_from_the_checkpoint(tmp_path):
