@@ -1,6 +1,7 @@
 """The personal ranking shoppers get: β·taste + γ·trend over every item, where taste is the mean
 of normalised ALS (fold-in of the shopper's history), item-CF, brand affinity and — when a
-sequential model is trained and the shopper's steps are known — its next-item scores.
+sequential model is trained and the shopper's steps are known — its next-item scores, weighted
+SEQUENCE_WEIGHT.
 
 One ranker for serving ("有什么适合我的", `Personaliser.recommend`) and for the `blend` row of
 `shopbot eval recommender`, so the evaluation measures exactly what shoppers are shown.
@@ -77,7 +78,8 @@ class Blend(Recommender):
 
     def taste(self, row: sparse.csr_matrix, steps: Steps | None = None) -> np.ndarray:
         """The shopper's taste per item: mean of normalised ALS, item-CF, brand affinity and, given
-        the steps in time order, the sequential model's next-item scores (zeros for no history)."""
+        the steps in time order, the sequential model's next-item scores weighted SEQUENCE_WEIGHT
+        (zeros for no history)."""
         if not row.nnz:
             return np.zeros(len(self.items))
         taste = normalise(self.als.score(row)) + normalise(self.itemcf.score(row)) + self.brand_affinity(row)

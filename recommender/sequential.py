@@ -121,7 +121,7 @@ class SASRec(Recommender):
 
     # -- training ----------------------------------------------------------------------------
     def fit(self, data: Interactions) -> "SASRec":
-        """Full fit from scratch on every user's steps, early-stopped on their last step."""
+        """Full fit from scratch on every user's steps, early-stopped on a `validation` share's last step."""
         import torch
 
         self.items = list(data.items)
@@ -134,8 +134,9 @@ class SASRec(Recommender):
         return self
 
     def update(self, data: Interactions, users: set[int]) -> "SASRec":
-        """Continue from this checkpoint on the users who acted since (plus as many others, so the
-        rest is not forgotten) for `update_epochs`; the item list must be unchanged."""
+        """Continue from this checkpoint on the users who acted since, plus a replay sample of others
+        (4× as many, at least 256, so the rest is not forgotten), for `update_epochs`; a changed item
+        list means a full fit."""
         import torch
 
         if list(data.items) != self.items or self.net is None:

@@ -2,8 +2,8 @@
 complementary items and the blend with search relevance — each item with a Chinese reason.
 
 final = α·semantic + β·CF + γ·popularity on normalised scores, where CF is the shopper's taste
-(`recommender.blend`: the mean of normalised ALS fold-in, item-CF, brand affinity and the
-sequential model's next-item scores after their steps in time order); without a query the
+(`recommender.blend`: the mean of normalised ALS fold-in, item-CF, brand affinity and — weighted
+3 — the sequential model's next-item scores after their steps in time order); without a query the
 personal list is `Blend.score_steps`, the very ranker `shopbot eval recommender` measures.
 
 The visit going on now (events less than 30 minutes apart, the last one recent, plus clicks
