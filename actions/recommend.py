@@ -26,7 +26,8 @@ class ActionRecommend(ShopAction):
             return []
         items = [product(p.item) for p in picks]
         personal = any(p.source != "trending" for p in picks)
-        intro = "根据你的浏览和购买记录，给你挑了这些：" if personal else "这些是最近大家都在买的热门好物："
+        intro = ("看了你刚才逛的，接下来可以看看这些：" if any(p.source == "session" for p in picks)
+                 else "根据你的浏览和购买记录，给你挑了这些：" if personal else "这些是最近大家都在买的热门好物：")
         show_products(dispatcher, intro, items, [p.reason for p in picks], [p.score for p in picks])
         return [SlotSet("shown_products", [p.item for p in picks])]
 

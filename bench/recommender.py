@@ -1,9 +1,9 @@
 """Recommender speed and memory on synthetic shop interactions: matrix build, fit time,
 per-user recommend latency and peak memory for each model.
 
-Usage: .venv/bin/python bench/recommender.py [--sizes 100000 1000000] [--models popularity itemcf usercf als]
+Usage: .venv/bin/python bench/recommender.py [--sizes 100000 1000000] [--models popularity itemcf usercf als sequential]
                                              [--users-sample 200] [--seed 7] [--blas-threads N]
-                                             [--json [PATH]]
+                                             [--sequential-epochs N] [--personaliser] [--json [PATH]]
 Sizes are numbers of events; users and items scale with them (100k → 5,000 users × 3,000 items,
 1M → 50,000 users × 20,000 items). The data is deterministic for a given --seed:
   - items have a long-tail (Zipf, s=1) popularity and belong to one of 24 categories;
@@ -11,8 +11,13 @@ Sizes are numbers of events; users and items scale with them (100k → 5,000 use
     events fall in those categories, the rest follow global popularity;
   - event types view / click / add_to_cart / purchase at 70 / 20 / 7 / 3 %, over 90 days.
 
-Per model: `fit` time; latency of `model.recommend(data.matrix[u], u, k=10)` over a fixed sample
-of users (p50/p95, after one warm-up call), plus ALS fold-in (`user=None`). On a shared 2-core
+Per model: `fit` time; latency of `model.recommend(data.matrix[u], u, k=10, steps=…)` (the user's
+steps in time order, as evaluation and serving pass them) over a fixed sample of users (p50/p95,
+after one warm-up call), plus ALS fold-in (`user=None`). The sequential model trains a fixed
+--sequential-epochs (default 2, no early stopping) so its fit time reads as a per-epoch cost; its
+full-softmax cost grows with events × items. --personaliser also times the chat's own calls on
+the built shop (var/): `Personaliser.recommend` for a shopper with a two-click visit, and one
+sequential `score_steps` call, model loaded once. On a shared 2-core
 box OpenBLAS's own threads make small mat-vec products jittery; --blas-threads 1 shows the
 difference.
 Memory: the kernel's own high-water mark (VmHWM in /proc/self/status), reset before each phase
@@ -47,6 +52,7 @@ import psutil  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from recommender.data import Event, Interactions  # noqa: E402
+from recommender.sequential import SASRec  # noqa: E402
 from recommender.train import MODELS  # noqa: E402
 
 EVENT_TYPES = ("view", "click", "add_to_cart", "purchase")
@@ -186,16 +192,27 @@ def latencies(fn, users: np.ndarray) -> dict[str, float]:
             "max_ms": float(ms.max())}
 
 
-def bench_model(name: str, data: Interactions, sample: np.ndarray, blas_threads: int | None) -> dict:
+def new_model(name: str, sequential_epochs: int):
+    """The model as training builds it; the sequential one for a fixed number of epochs."""
+    if name == "sequential":
+        return SASRec(epochs=sequential_epochs, patience=0)
+    return MODELS[name]()
+
+
+def bench_model(name: str, data: Interactions, sample: np.ndarray, blas_threads: int | None,
+                sequential_epochs: int = 2) -> dict:
     with PeakMemory() as fit_mem:
         started = time.perf_counter()
-        model = MODELS[name]().fit(data)
+        model = new_model(name, sequential_epochs).fit(data)
         fit_seconds = time.perf_counter() - started
     result = {"model": name, "fit_s": fit_seconds, "fit_peak_mb": fit_mem.peak, "fit_rise_mb": fit_mem.rise,
               "kept_mb": fit_mem.end - fit_mem.start}
+    if name == "sequential":
+        result["epochs"] = sequential_epochs
     limit = threadpool_limits(blas_threads, "blas") if blas_threads else contextlib.nullcontext()
     with PeakMemory() as rec_mem, limit:
-        result["recommend"] = latencies(lambda u: model.recommend(data.matrix[u], u, k=10), sample)
+        result["recommend"] = latencies(
+            lambda u: model.recommend(data.matrix[u], u, k=10, steps=data.steps_of(u)), sample)
         if name == "als":
             result["fold_in"] = latencies(lambda u: model.recommend(data.matrix[u], None, k=10), sample)
     result["recommend_peak_mb"], result["recommend_rise_mb"] = rec_mem.peak, rec_mem.rise
@@ -204,7 +221,8 @@ def bench_model(name: str, data: Interactions, sample: np.ndarray, blas_threads:
     return result
 
 
-def run_size(size: int, models: list[str], n_sample: int, seed: int, blas_threads: int | None) -> dict:
+def run_size(size: int, models: list[str], n_sample: int, seed: int, blas_threads: int | None,
+             sequential_epochs: int = 2) -> dict:
     print(f"\n=== {size:,} events ===", flush=True)
     with PeakMemory() as gen_mem:
         started = time.perf_counter()
@@ -246,9 +264,10 @@ def run_size(size: int, models: list[str], n_sample: int, seed: int, blas_thread
     sample = np.sort(rng.choice(matrix.shape[0], min(n_sample, matrix.shape[0]), replace=False))
     results = []
     for name in models:
-        r = bench_model(name, data, sample, blas_threads)
+        r = bench_model(name, data, sample, blas_threads, sequential_epochs)
         results.append(r)
-        line = (f"  {name:<10} fit {r['fit_s']:7.2f} s  peak {r['fit_peak_mb']:6.0f} MB (+{r['fit_rise_mb']:5.0f})  "
+        epochs = f" ({r['epochs']} epochs)" if "epochs" in r else ""
+        line = (f"  {name:<10} fit {r['fit_s']:7.2f} s{epochs}  peak {r['fit_peak_mb']:6.0f} MB (+{r['fit_rise_mb']:5.0f})  "
                 f"| recommend p50 {r['recommend']['p50_ms']:8.2f} ms  p95 {r['recommend']['p95_ms']:8.2f} ms  "
                 f"peak {r['recommend_peak_mb']:6.0f} MB (+{r['recommend_rise_mb']:4.0f})")
         print(line, flush=True)
@@ -265,6 +284,8 @@ def table(runs: list[dict]) -> None:
     print(head)
     print("-" * len(head))
     for run in runs:
+        if "data" not in run:
+            continue
         d = run["data"]
         print(f"{d['events']:>9,} {'[build]':<11} {d['build_s']:>8.2f} {d['build_peak_mb']:>12.0f} "
               f"{d['build_rise_mb']:>6.0f} {'':>11} {'':>11} {'':>12} {'':>12}")
@@ -276,6 +297,44 @@ def table(runs: list[dict]) -> None:
                   f"{folded}")
 
 
+def bench_personaliser(n_sample: int, seed: int) -> dict:
+    """What one chat turn costs the recommender on the built shop: `Personaliser.recommend` for a
+    shopper whose visit is two clicks old (history read included), and one sequential score."""
+    from core.services import make_personaliser
+    from core.settings import get_settings
+
+    with PeakMemory() as load_mem:
+        started = time.perf_counter()
+        personaliser = make_personaliser(get_settings())
+        load_s = time.perf_counter() - started
+    if personaliser.sequential is None:
+        raise SystemExit("var/cf has no sequential model: run `shopbot recommender train` first")
+    rng = np.random.default_rng(seed)
+    items = [i for i, ok in zip(personaliser.items, personaliser.available) if ok]
+    visits = [list(rng.choice(items, 2, replace=False)) for _ in range(n_sample)]
+    now = time.time()
+    real = personaliser.history_of
+
+    def recommend(n: int) -> None:
+        visit = visits[n % len(visits)]
+        personaliser.history_of = lambda user: [Event(user, i, "click", now - 60 + j) for j, i in enumerate(visit)]
+        personaliser.recommend(f"bench-{n}", k=10)
+
+    def score(n: int) -> None:
+        steps = personaliser.steps([], visits[n % len(visits)] + [items[n % len(items)]])
+        personaliser.sequential.score_steps(None, steps)
+
+    sample = np.arange(n_sample)
+    result = {"load_s": load_s, "load_rise_mb": load_mem.rise,
+              "recommend": latencies(recommend, sample), "score_steps": latencies(score, sample)}
+    personaliser.history_of = real
+    print(f"\nPersonaliser on the built shop ({len(personaliser.items):,} items): load {load_s:.2f} s "
+          f"(+{load_mem.rise:.0f} MB); recommend with a 2-click visit p50 {result['recommend']['p50_ms']:.2f} ms "
+          f"p95 {result['recommend']['p95_ms']:.2f} ms; sequential score_steps p50 "
+          f"{result['score_steps']['p50_ms']:.2f} ms p95 {result['score_steps']['p95_ms']:.2f} ms", flush=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["100000", "1000000"],
@@ -285,6 +344,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--blas-threads", type=int, default=None,
                         help="cap BLAS threads while timing recommend (default: the library's own, as the app runs)")
+    parser.add_argument("--sequential-epochs", type=int, default=2,
+                        help="epochs the sequential model trains (fit time is per epoch × this)")
+    parser.add_argument("--personaliser", action="store_true",
+                        help="also time the chat's calls on the built shop (var/): recommend with a visit, score_steps")
     parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
                         help="also write the figures as JSON (to PATH, or stdout without one)")
     args = parser.parse_args()
@@ -296,9 +359,12 @@ def main() -> None:
     import implicit.cpu.als  # noqa: F401  (ALS.fit imports it lazily; keep the import out of the first fit time)
 
     started = time.perf_counter()
-    runs = [run_size(size, args.models, args.users_sample, args.seed, args.blas_threads) for size in sizes]
+    runs = [run_size(size, args.models, args.users_sample, args.seed, args.blas_threads, args.sequential_epochs)
+            for size in sizes]
     total = time.perf_counter() - started
     table(runs)
+    if args.personaliser:
+        runs.append({"personaliser": bench_personaliser(args.users_sample, args.seed)})
     print(f"\ntotal wall time {total:.1f} s")
     if args.json:
         text = json.dumps({"runs": runs, "total_s": total, "memory_method": PeakMemory.method,

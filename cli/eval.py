@@ -95,13 +95,22 @@ def eval_sentiment(messages: Path = typer.Option(DEFAULT_SENTIMENT, help="held-o
 def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format file (userId,movieId,rating,timestamp); "
                                                               "default: the shop's events in the database"),
                      k: int = typer.Option(10, "--k"), engine: str = typer.Option("local", help="ALS engine: local or spark"),
+                     sessions: bool = typer.Option(False, "--sessions", help="also the held-out-session protocol"),
+                     sequential: list[str] = typer.Option(None, "--sequential", metavar="KEY=VALUE",
+                                                          help="sequential model setting, repeatable "
+                                                               "(e.g. --sequential max_len=200 --sequential epochs=200)"),
                      as_json: bool = typer.Option(False, "--json")) -> None:
-    """Temporal leave-last-out: P/R/F1/NDCG/MAP@k and coverage for popularity, user-CF, item-CF, ALS, blend."""
+    """Temporal leave-last-out (and with --sessions held-out sessions): P/R/F1/NDCG/MAP@k and
+    coverage for popularity, user-CF, item-CF, ALS, the sequential model and the blend."""
     from core.services import blend_weights
-    from recommender.evaluate import standard_models, evaluate
+    from recommender.evaluate import evaluate, evaluate_sessions, standard_models
     from recommender.data import events_from_rows, read_ratings_file
 
     settings = get_settings()
+    try:
+        overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in sequential or [])}
+    except ValueError as exc:
+        raise typer.BadParameter(f"--sequential 应写成 KEY=VALUE，如 epochs=200（{exc}）")
     brand_of: dict[str, str] = {}
     if ratings is not None:
         try:
@@ -122,16 +131,24 @@ def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format f
             brand_of = {p.id: p.brand for p in all_products(session)}
         source = "shop database"
     models = standard_models(explicit=all(e.event == "rating" for e in events), engine=engine,
-                             master=settings.spark_master, weights=blend_weights(settings), brand_of=brand_of)
-    scores = evaluate(events, models, k=k)
+                             master=settings.spark_master, weights=blend_weights(settings), brand_of=brand_of,
+                             sequential=overrides)
+    protocols = {"leave-last-out": evaluate(events, models, k=k)}
+    if sessions:
+        protocols["sessions"] = evaluate_sessions(events, models, k=k)
     if as_json:
-        typer.echo(json.dumps({"source": source, "events": len(events), "k": k,
-                               "models": {name: m.as_dict() for name, m in scores.items()}}, ensure_ascii=False))
+        report = {"source": source, "events": len(events), "k": k,
+                  "models": {name: m.as_dict() for name, m in protocols["leave-last-out"].items()}}
+        if sessions:
+            report["sessions"] = {name: m.as_dict() for name, m in protocols["sessions"].items()}
+        typer.echo(json.dumps(report, ensure_ascii=False))
         return
-    first = next(iter(scores.values()), None)
-    typer.echo(f"{source}: {len(events)} events, {first.users if first else 0} users evaluated (leave-last-out)")
-    typer.echo(f"{'model':<12} {'P@' + str(k):>8} {'R@' + str(k):>8} {'F1@' + str(k):>8} "
-               f"{'NDCG@' + str(k):>8} {'MAP@' + str(k):>8} {'coverage':>9} {'fit s':>7}")
-    for name, m in scores.items():
-        typer.echo(f"{name:<12} {m.precision:>8.4f} {m.recall:>8.4f} {m.f1:>8.4f} {m.ndcg:>8.4f} "
-                   f"{m.map:>8.4f} {m.coverage:>9.3f} {m.fit_seconds:>7.2f}")
+    for protocol, scores in protocols.items():
+        first = next(iter(scores.values()), None)
+        counted = "users evaluated" if protocol == "leave-last-out" else "next-item predictions in held-out sessions"
+        typer.echo(f"{source}: {len(events)} events, {first.users if first else 0} {counted} ({protocol})")
+        typer.echo(f"{'model':<12} {'P@' + str(k):>8} {'R@' + str(k):>8} {'F1@' + str(k):>8} "
+                   f"{'NDCG@' + str(k):>8} {'MAP@' + str(k):>8} {'coverage':>9} {'fit s':>7}")
+        for name, m in scores.items():
+            typer.echo(f"{name:<12} {m.precision:>8.4f} {m.recall:>8.4f} {m.f1:>8.4f} {m.ndcg:>8.4f} "
+                       f"{m.map:>8.4f} {m.coverage:>9.3f} {m.fit_seconds:>7.2f}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from core.services import read_catalog
 from core.settings import Settings
 from recommender.data import events_from_rows
-from recommender.train import TrainingManifest, train
+from recommender.train import MODELS, TrainingManifest, train
 from retrieval.index import IndexManifest, build_index
 from retrieval.encoder import load_encoder
 from retrieval.lexicon import vocabulary, write_jieba_dict, write_lookups
@@ -136,10 +136,11 @@ def train_recommender(settings: Settings, fingerprint: str | None = None, increm
 
 
 def build_cf(settings: Settings, force: bool = False) -> str:
-    """Recommender models, retrained when the shipped shop data changed (chat events: `shopbot recommender train`)."""
+    """Recommender models, retrained when the shipped shop data changed or a model is missing
+    (chat events: `shopbot recommender train`)."""
     fingerprint = cf_fingerprint(settings)
     manifest = TrainingManifest.read(settings.cf_dir)
-    if not force and manifest and manifest.fingerprint == fingerprint:
+    if not force and manifest and manifest.fingerprint == fingerprint and set(MODELS) <= set(manifest.models):
         return ""
     manifest = train_recommender(settings, fingerprint, incremental=False)
     return f"{manifest.users} users, {manifest.items} items, {manifest.interactions} events"

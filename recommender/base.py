@@ -1,7 +1,9 @@
 """The one interface every recommender implements: fit on interactions, score items for a user.
 
 A user is given by their interaction row (1 × items), so the same call serves users seen in
-training, users whose history grew since (new chat clicks), and anonymous sessions.
+training, users whose history grew since (new chat clicks), and anonymous sessions. Models that
+need the order too (`recommender.sequential`) also read the user's steps in time order through
+`score_steps`; for the others it is `score`.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import sparse
 
-from recommender.data import Interactions
+from recommender.data import Interactions, Steps
 
 
 class Recommender(ABC):
@@ -30,6 +32,11 @@ class Recommender(ABC):
     def score(self, history: sparse.csr_matrix, user: int | None = None) -> np.ndarray:
         """Scores over `self.items` for a user with this history (`user`: row in training, if any)."""
 
+    def score_steps(self, history: sparse.csr_matrix, steps: Steps | None, user: int | None = None) -> np.ndarray:
+        """Scores when the history's order is known too (evaluation and serving always call this);
+        order-blind models ignore `steps`."""
+        return self.score(history, user)
+
     def params(self) -> dict[str, Any]:
         return {}
 
@@ -42,9 +49,9 @@ class Recommender(ABC):
         """Inverse of `arrays`."""
 
     def recommend(self, history: sparse.csr_matrix, user: int | None = None, k: int = 10,
-                  exclude_seen: bool = True) -> list[tuple[int, float]]:
+                  exclude_seen: bool = True, steps: Steps | None = None) -> list[tuple[int, float]]:
         """Top-k (item position, score), best first, leaving out what the user already has."""
-        return top_k(self.score(history, user), history.indices if exclude_seen else (), k)
+        return top_k(self.score_steps(history, steps, user), history.indices if exclude_seen else (), k)
 
     def save(self, folder: Path) -> None:
         """`<name>.npz` (+ sparse matrices) and `<name>.json` with params and item ids."""

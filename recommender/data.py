@@ -1,5 +1,6 @@
-"""Interaction data for the recommenders: events → a users × items matrix, and the
-temporal leave-last-out split used by offline evaluation.
+"""Interaction data for the recommenders: events → a users × items matrix plus each user's
+steps in time order, and the temporal splits used by offline evaluation (leave-last-out, and
+held-out sessions).
 
 Implicit shop events become confidences (a purchase says more than a view) summed per
 (user, item); explicit ratings (MovieLens, shop `rating` events) keep the latest rating.
@@ -19,6 +20,9 @@ from core.clock import aware
 
 # Confidence per event type: view < click < add-to-cart < purchase.
 EVENT_WEIGHTS = {"view": 1.0, "click": 2.0, "add_to_cart": 3.0, "purchase": 5.0}
+# Event types as a sequence feature, weakest first; code = position + 1 (0 pads).
+EVENT_KINDS = ("view", "click", "add_to_cart", "purchase", "rating")
+SESSION_GAP = 30 * 60.0  # seconds of silence that end a browsing session
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,47 @@ class Event:
         return EVENT_WEIGHTS.get(self.event, 1.0)
 
 
+@dataclass(frozen=True)
+class Steps:
+    """One user's steps, oldest first: item positions and event codes (see `to_steps`)."""
+
+    items: np.ndarray
+    kinds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @classmethod
+    def empty(cls) -> "Steps":
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
+
+    def then(self, other: "Steps") -> "Steps":
+        """These steps followed by `other` (a stored history, then this session's clicks)."""
+        return Steps(np.concatenate([self.items, other.items]), np.concatenate([self.kinds, other.kinds]))
+
+
+def kind_code(event: str) -> int:
+    return EVENT_KINDS.index(event) + 1 if event in EVENT_KINDS else 1
+
+
+def to_steps(events: Iterable[Event], item_index: dict[str, int]) -> Steps:
+    """Time-ordered events → steps: consecutive events on one item (view → click → cart) are one
+    step carrying its strongest event; items the model does not know are skipped."""
+    items: list[int] = []
+    kinds: list[int] = []
+    for e in events:
+        position = item_index.get(e.item)
+        if position is None:
+            continue
+        code = kind_code(e.event)
+        if items and items[-1] == position:
+            kinds[-1] = max(kinds[-1], code)
+        else:
+            items.append(position)
+            kinds.append(code)
+    return Steps(np.asarray(items, dtype=np.int64), np.asarray(kinds, dtype=np.int8))
+
+
 @dataclass
 class Interactions:
     """Users × items matrix (CSR, float32) with the id maps that make rows and columns names."""
@@ -47,6 +92,7 @@ class Interactions:
     matrix: sparse.csr_matrix
     explicit: bool = False
     trend: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per item, time-decayed confidence
+    steps: list[Steps] = field(default_factory=list)  # per user row, in time order
     user_index: dict[str, int] = field(init=False)
     item_index: dict[str, int] = field(init=False)
 
@@ -70,7 +116,9 @@ class Interactions:
         i_index = {i: n for n, i in enumerate(item_list)}
         cells: dict[tuple[int, int], float] = {}
         trend = np.zeros(len(item_list))
+        by_user: list[list[Event]] = [[] for _ in users]
         for e in events:
+            by_user[u_index[e.user]].append(e)
             key = (u_index[e.user], i_index[e.item])
             cells[key] = e.weight if explicit else cells.get(key, 0.0) + e.weight
             trend[key[1]] += max(e.weight, 1.0) * 2.0 ** (-(newest - e.timestamp) / (half_life_days * 86400))
@@ -78,7 +126,7 @@ class Interactions:
         cols = np.fromiter((k[1] for k in cells), dtype=np.int64, count=len(cells))
         vals = np.fromiter(cells.values(), dtype=np.float32, count=len(cells))
         matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(users), len(item_list)), dtype=np.float32)
-        return cls(users, item_list, matrix, explicit, trend)
+        return cls(users, item_list, matrix, explicit, trend, [to_steps(evs, i_index) for evs in by_user])
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -89,6 +137,10 @@ class Interactions:
         if user in self.user_index:
             return self.matrix[self.user_index[user]]
         return sparse.csr_matrix((1, len(self.items)), dtype=np.float32)
+
+    def steps_of(self, user: int) -> Steps:
+        """A training user's steps in time order (empty when the data carries none)."""
+        return self.steps[user] if user < len(self.steps) else Steps.empty()
 
     def history_row(self, item_weights: dict[str, float]) -> sparse.csr_matrix:
         """A 1 × items row from {item id: confidence}, ignoring items the model never saw."""
@@ -127,6 +179,35 @@ def leave_last_out(events: Iterable[Event], min_items: int = 3) -> Split:
         held_out[user] = last
         train.extend(e for e in evs if e.item != last)
     return Split(train, held_out)
+
+
+@dataclass
+class SessionSplit:
+    """Training events and, per evaluated user, their held-out last session (time order)."""
+
+    train: list[Event]
+    sessions: dict[str, list[Event]]
+
+
+def hold_out_sessions(events: Iterable[Event], gap: float = SESSION_GAP, min_items: int = 2) -> SessionSplit:
+    """Each user's last session (events less than `gap` seconds apart) leaves training when it
+    touches at least `min_items` distinct items: evaluation predicts its items from the first ones."""
+    by_user: dict[str, list[Event]] = {}
+    for e in events:
+        by_user.setdefault(e.user, []).append(e)
+    train: list[Event] = []
+    sessions: dict[str, list[Event]] = {}
+    for user, evs in by_user.items():
+        evs.sort(key=lambda e: e.timestamp)
+        start = len(evs) - 1
+        while start > 0 and evs[start].timestamp - evs[start - 1].timestamp < gap:
+            start -= 1
+        if len({e.item for e in evs[start:]}) >= min_items:
+            sessions[user] = evs[start:]
+            train.extend(evs[:start])
+        else:
+            train.extend(evs)
+    return SessionSplit(train, sessions)
 
 
 def _timestamp(value: str) -> float:

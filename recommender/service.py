@@ -2,11 +2,17 @@
 complementary items and the blend with search relevance — each item with a Chinese reason.
 
 final = α·semantic + β·CF + γ·popularity on normalised scores, where CF is the shopper's taste
-(`recommender.blend`: the mean of normalised ALS fold-in, item-CF and brand affinity); without a
-query the personal list is `Blend.score`, the very ranker `shopbot eval recommender` measures.
+(`recommender.blend`: the mean of normalised ALS fold-in, item-CF, brand affinity and — weighted
+3 — the sequential model's next-item scores after their steps in time order); without a query the
+personal list is `Blend.score_steps`, the very ranker `shopbot eval recommender` measures.
+
+The visit going on now (events less than 30 minutes apart, the last one recent, plus clicks
+passed in) is what "刚看过" means: its items are not offered again, and an item the sequential
+model ranks high after it says "根据你刚看过的 X", X the visit's item closest to it.
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,11 +26,13 @@ from recommender.als import ALS
 from recommender.base import normalise, top_k
 from recommender.blend import Blend, Weights
 from recommender.complements import Complements
-from recommender.data import Event, EVENT_WEIGHTS
+from recommender.data import EVENT_WEIGHTS, SESSION_GAP, Event, Steps, to_steps
 from recommender.itemcf import ItemCF
 from recommender.popularity import Popularity
+from recommender.sequential import SASRec
 
 SESSION_WEIGHT = EVENT_WEIGHTS["click"]
+NEXT_ITEMS = 20  # an item among the sequential model's top this many after the visit is "because of the visit"
 
 
 @dataclass
@@ -32,7 +40,7 @@ class Recommendation:
     item: str
     score: float
     reason: str
-    source: str  # cf | similar | popularity | trending | complement
+    source: str  # cf | similar | session | popularity | trending | complement
 
 
 def short_title(title: str, limit: int = 16) -> str:
@@ -50,19 +58,23 @@ class Personaliser:
     """Loads the trained models once; reads each shopper's history fresh through `history_of`."""
 
     def __init__(self, folder: Path, products: dict[str, Any],
-                 history_of: Callable[[str], list[Event]], weights: Weights = Weights()) -> None:
+                 history_of: Callable[[str], list[Event]], weights: Weights = Weights(),
+                 now: Callable[[], float] = time.time) -> None:
         self.popularity = Popularity.load(folder)
         self.items = self.popularity.items
         self.index = {item: n for n, item in enumerate(self.items)}
         self.itemcf = ItemCF.load(folder)
         self.als = ALS.load(folder)
         self.complement_rules = Complements.load(folder)
+        # Models trained before the sequential one existed still serve, without it.
+        self.sequential = SASRec.load(folder) if (folder / f"{SASRec.name}.json").exists() else None
         self.products = products
         self.history_of = history_of
         self.weights = weights
+        self.now = now
         self.category = np.array([getattr(products.get(i), "category", "") for i in self.items])
         self.blend = Blend(self.als, self.itemcf, self.popularity,
-                           {i: getattr(p, "brand", "") for i, p in products.items()}, weights)
+                           {i: getattr(p, "brand", "") for i, p in products.items()}, weights, self.sequential)
         self.available = np.array([getattr(products.get(i), "stock", 0) > 0 for i in self.items])
 
     # -- histories ---------------------------------------------------------------------------
@@ -81,7 +93,34 @@ class Personaliser:
                                 shape=(1, len(self.items)), dtype=np.float32)
         return row, events
 
+    def steps(self, events: list[Event], session_items: Sequence[str] = ()) -> Steps:
+        """The shopper's steps in time order: stored events, then the clicks passed in."""
+        return to_steps([*events, *(Event("", i, "click", 0.0) for i in session_items)], self.index)
+
+    def visit(self, events: list[Event], session_items: Sequence[str] = ()) -> list[str]:
+        """Items of the visit going on now, in order: the stored events' last run less than
+        SESSION_GAP apart when its last event is that recent, then the clicks passed in."""
+        recent: list[str] = []
+        if events and self.now() - events[-1].timestamp < SESSION_GAP:
+            start = len(events) - 1
+            while start > 0 and events[start].timestamp - events[start - 1].timestamp < SESSION_GAP:
+                start -= 1
+            recent = [e.item for e in events[start:]]
+        return [i for i in dict.fromkeys([*recent, *session_items]) if i in self.index]
+
     # -- explanations ------------------------------------------------------------------------
+    def _next_after_visit(self, steps: Steps, visit: list[str], exclude: Iterable[int]) -> set[int]:
+        """What the sequential model ranks highest after these steps, when a visit is going on."""
+        if self.sequential is None or not visit or not len(steps):
+            return set()
+        return {i for i, _ in top_k(self.sequential.score_steps(None, steps), list(exclude), NEXT_ITEMS)}
+
+    def _visit_reason(self, position: int, visit: list[str]) -> str:
+        """"根据你刚看过的 X": X is the visit's item whose learnt vector is closest to this one."""
+        positions = np.array([self.index[i] for i in visit])
+        closest = visit[int(np.argmax(self.sequential.similarity(position, positions)))]
+        return f"根据你刚看过的 {short_title(getattr(self.products.get(closest), 'title', closest))}"
+
     def _reason(self, position: int, row: sparse.csr_matrix, events: list[Event],
                 session_items: Sequence[str]) -> tuple[str, str]:
         contributions = self.itemcf.contributions(row, position)
@@ -102,17 +141,23 @@ class Personaliser:
                   session_items: Sequence[str] = ()) -> list[Recommendation]:
         """"有什么适合我的": personal when there is any history, trending otherwise."""
         row, events = self.history(user_id, session_items)
+        steps, visit = self.steps(events, session_items), self.visit(events, session_items)
         mask = self.available & ((self.category == category) if category else True)
         purchased = [self.index[e.item] for e in events if e.event == "purchase" and e.item in self.index]
-        exclude = np.flatnonzero(~mask).tolist() + purchased + list(row.indices if not events else ())
+        exclude = (np.flatnonzero(~mask).tolist() + purchased + list(row.indices if not events else ())
+                   + [self.index[i] for i in visit])  # not what they are looking at right now
         trending = self.blend.trend()
         if not row.nnz:
             label = f"{category}热销榜" if category else "本周热销"
             return [Recommendation(self.items[i], round(s, 4), label, "trending")
                     for i, s in top_k(trending, exclude, k)]
+        after_visit = self._next_after_visit(steps, visit, exclude)
         results = []
-        for i, s in top_k(self.blend.score(row), exclude, k):
-            reason, source = self._reason(i, row, events, session_items)
+        for i, s in top_k(self.blend.score_steps(row, steps), exclude, k):
+            if i in after_visit:
+                reason, source = self._visit_reason(i, visit), "session"
+            else:
+                reason, source = self._reason(i, row, events, session_items)
             results.append(Recommendation(self.items[i], round(s, 4), reason, source))
         return results
 
@@ -134,22 +179,27 @@ class Personaliser:
         if not candidates:
             return []
         row, events = self.history(user_id, session_items)
+        steps, visit = self.steps(events, session_items), self.visit(events, session_items)
         positions = [self.index.get(i, -1) for i, _ in candidates]
         # Relevance relative to the best candidate: equally relevant items stay near 1, so the
         # shopper's taste decides among them (min–max would stretch tiny relevance gaps to 0…1).
         raw = np.array([s for _, s in candidates], dtype=np.float64)
         semantic = raw / raw.max() if raw.max() > 0 else np.zeros(len(raw))
-        cf_all = self.blend.taste(row)
+        cf_all = self.blend.taste(row, steps if visit else None)  # what they do now steers the search
         cf = normalise(np.array([cf_all[p] if p >= 0 else 0.0 for p in positions])) if row.nnz else np.zeros(len(positions))
         counts = self.popularity.counts
         pop = normalise(np.array([np.log1p(counts[p]) if p >= 0 else 0.0 for p in positions]))
         final = self.weights.semantic * semantic + self.weights.cf * cf + self.weights.popularity * pop
         order = sorted(range(len(candidates)), key=lambda n: (-final[n], n))
+        after_visit = self._next_after_visit(steps, visit, [self.index[i] for i in visit])
         results = []
         for n in order:
             reason, source = "", "search"
             if row.nnz and positions[n] >= 0 and cf[n] >= 0.5 and self.weights.cf > 0:
-                reason, source = self._reason(positions[n], row, events, session_items)
+                if positions[n] in after_visit:
+                    reason, source = self._visit_reason(positions[n], visit), "session"
+                else:
+                    reason, source = self._reason(positions[n], row, events, session_items)
             elif pop[n] >= 0.9 and self.weights.popularity > 0:
                 reason, source = "热销好物", "popularity"
             results.append(Recommendation(candidates[n][0], round(float(final[n]), 4), reason, source))

@@ -2,7 +2,9 @@
 
 Retraining is incremental where the algorithm allows: when only new events arrived and the
 catalog is unchanged, ALS keeps its item factors and re-solves just the users who acted
-(the ALS user step); popularity, item-CF, user-CF and complements are exact refits (seconds).
+(the ALS user step) and the sequential model continues from its checkpoint on those users'
+sequences (nothing new: it is kept as it is); popularity, item-CF, user-CF and complements are
+exact refits (seconds).
 """
 from __future__ import annotations
 
@@ -18,10 +20,12 @@ from recommender.complements import Complements
 from recommender.data import Event, Interactions
 from recommender.itemcf import ItemCF
 from recommender.popularity import Popularity
+from recommender.sequential import SASRec
 from recommender.usercf import UserCF
 
 # The recommenders every training fits and every evaluation compares (the blend is built from them).
-MODELS: dict[str, type[Recommender]] = {"popularity": Popularity, "itemcf": ItemCF, "usercf": UserCF, "als": ALS}
+MODELS: dict[str, type[Recommender]] = {"popularity": Popularity, "itemcf": ItemCF, "usercf": UserCF, "als": ALS,
+                                        "sequential": SASRec}
 
 
 def new_model(name: str, engine: str = "local", master: str = "local[*]") -> Recommender:
@@ -60,14 +64,19 @@ def train(events: list[Event], catalog: dict[str, str], folder: Path, fingerprin
                      and previous.items == len(data.items) and (folder / "als.npz").exists()
                      # nothing before the last training changed: only appended events
                      and sum(e.timestamp <= previous.last_event for e in events) == previous.interactions)
+    changed = {e.user for e in events if e.timestamp > previous.last_event} if can_increment else set()
     models: dict[str, dict] = {}
     for name in MODELS:
         started = time.perf_counter()
         if name == "als" and can_increment:
             model = ALS.load(folder)
-            changed = {e.user for e in events if e.timestamp > previous.last_event}
             model.update_users({data.user_index[u]: data.matrix[data.user_index[u]] for u in changed})
             mode = f"incremental ({len(changed)} users)"
+        elif name == "sequential" and can_increment and (folder / "sequential.json").exists():
+            model = SASRec.load(folder)
+            if changed:
+                model.update(data, {data.user_index[u] for u in changed})
+            mode = f"incremental ({len(changed)} users)" if changed else "unchanged"
         else:
             model = new_model(name, engine, master)
             model.fit(data)

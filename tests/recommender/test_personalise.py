@@ -2,16 +2,18 @@
 blend with search (hard filters kept) and the reasons shown — on the shipped shop."""
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 
-from core.services import make_personaliser, make_searcher
+from core.services import blend_weights, make_personaliser, make_searcher
 from recommender.base import top_k
 from recommender.data import Event, Interactions
 from recommender.evaluate import standard_models
-from recommender.service import short_title
+from recommender.service import Personaliser, short_title
 from store.db import session_scope
 from store.models import Interaction
 from tests.support.chat import new_sender, products_of
@@ -105,11 +107,13 @@ def evaluated_order(personaliser, brand_of: dict[str, str], user: str, candidate
     """How `shopbot eval recommender`'s blend row ranks these candidates for this shopper: the
     line-up's blend factory over fitted models, the history row built as the evaluation builds it."""
     data = Interactions.from_events(personaliser.history_of(user), items=personaliser.items)
-    fitted = {"als": personaliser.als, "itemcf": personaliser.itemcf, "popularity": personaliser.popularity}
+    fitted = {"als": personaliser.als, "itemcf": personaliser.itemcf, "popularity": personaliser.popularity,
+              "sequential": personaliser.sequential}
     blend = standard_models(weights=personaliser.weights, brand_of=brand_of)["blend"](fitted).fit(data)
     allowed = {data.item_index[i] for i in candidates}
     exclude = [n for n in range(len(data.items)) if n not in allowed]
-    scores = blend.score(data.row(user), data.user_index[user])
+    u = data.user_index[user]
+    scores = blend.score_steps(data.row(user), data.steps_of(u), u)
     return [data.items[n] for n, _ in top_k(scores, exclude, len(candidates))]
 
 
@@ -146,18 +150,64 @@ def test_a_few_session_clicks_make_the_list_session_aware(personaliser, as_shopp
     cold = personaliser.recommend(None, k=5)
     assert [p.item for p in picks] != [p.item for p in cold]
     assert not set(earbuds) & {p.item for p in picks}  # not what they just looked at
-    assert any(p.reason.startswith("因为你刚看过") for p in picks)
+    assert any(p.reason.startswith(("因为你刚看过", "根据你刚看过的")) for p in picks)
+
+
+def visit_of(items: list[str], minutes_ago: float):
+    """A shopper who clicked these products, a minute apart, the last one `minutes_ago`."""
+    now = time.time() - minutes_ago * 60
+    return lambda user: [Event(user, item, "click", now - 60 * (len(items) - 1 - n)) for n, item in enumerate(items)]
+
+
+def test_two_clicks_in_this_visit_change_the_list_and_say_why(personaliser, as_shopper):
+    """An anonymous shopper who just clicked two 咖啡 products gets another list than before the
+    clicks, and its cards say "根据你刚看过的 <one of the two>"; the same clicks two days ago do
+    not pass for "刚看过"."""
+    as_shopper(lambda user: [])
+    cold = [p.item for p in personaliser.recommend("anon-visit", k=5)]
+    coffee = [p.id for p in personaliser.products.values() if p.category == "咖啡" and p.stock > 0][:2]
+    as_shopper(visit_of(coffee, minutes_ago=1))
+    picks = personaliser.recommend("anon-visit", k=5)
+    assert [p.item for p in picks] != cold and not set(coffee) & {p.item for p in picks}
+    titles = {short_title(personaliser.products[i].title) for i in coffee}
+    told = [p.reason.removeprefix("根据你刚看过的 ") for p in picks if p.reason.startswith("根据你刚看过的 ")]
+    assert told and set(told) <= titles, [p.reason for p in picks]
+    as_shopper(visit_of(coffee, minutes_ago=2 * 24 * 60))
+    assert not any(p.reason.startswith("根据你刚看过的") for p in personaliser.recommend("anon-visit", k=5))
+
+
+def test_serving_never_offers_out_of_stock_or_bought_items(built, personaliser, as_shopper):
+    """A shopper who bought phones and is looking at earbuds right now: nothing they bought comes
+    back, and what sold out since disappears from the list (the next best takes its place)."""
+    phones = [p.id for p in personaliser.products.values() if p.category == "手机" and p.stock > 0][:3]
+    earbuds = [p.id for p in personaliser.products.values() if p.category == "蓝牙耳机" and p.stock > 0][:2]
+    now = time.time()
+    bought = [Event("buyer", i, e, now - 86400 + n) for n, i in enumerate(phones) for e in ("click", "purchase")]
+    history = lambda user: bought + visit_of(earbuds, minutes_ago=1)(user)  # noqa: E731
+    as_shopper(history)
+    picks = [p.item for p in personaliser.recommend("buyer", k=10)]
+    assert picks and not set(phones + earbuds) & set(picks)
+    sold_out = set(picks[:3])
+    products = {i: (SimpleNamespace(**{**vars(p), "stock": 0}) if i in sold_out else p)
+                for i, p in personaliser.products.items()}
+    emptier = Personaliser(built.cf_dir, products, history, blend_weights(built))
+    later = [p.item for p in emptier.recommend("buyer", k=10)]
+    assert len(later) == 10 and not sold_out & set(later) and not set(phones + earbuds) & set(later)
+    assert later[:7] == picks[3:]  # the rest keep their order
+    assert all(products[i].stock > 0 for i in later)
 
 
 def test_history_based_recommendations_explain_themselves(personaliser, as_shopper):
-    """A loyal 华为 buyer's own list leads with 华为 products they have not bought, each with the
-    reason that belongs to it ("因为你买过 <the purchase most like it>" / "你常逛的 华为")."""
+    """A loyal 华为 buyer's own list is mostly 华为 products they have not bought (what shoppers
+    buy next after such purchases may take a place: the sequential part of the blend), each with
+    the reason that belongs to it ("因为你买过 <the purchase most like it>" / "你常逛的 华为")."""
     as_shopper(fan_of(personaliser, "华为"))
     picks = personaliser.recommend("fan", k=8)
     history = personaliser.history_of("fan")
     bought = {e.item for e in history}
     assert len(picks) == 8 and not bought & {p.item for p in picks}
-    assert [personaliser.products[p.item].brand for p in picks[:5]] == ["华为"] * 5
+    assert [personaliser.products[p.item].brand for p in picks[:5]].count("华为") >= 3
+    assert [personaliser.products[p.item].brand for p in picks].count("华为") >= 6
     reasons = {p.reason for p in picks}
     assert any(r.startswith("因为你买过 华为") for r in reasons) or "你常逛的 华为" in reasons
     assert all(r for r in reasons)
@@ -197,3 +247,22 @@ def test_a_requested_order_is_not_reshuffled_by_taste(stack, personaliser):
     prices = [c["price"] for c in cards]
     assert len(cards) >= 3 and all(c["category"] == "蓝牙耳机" for c in cards), cards
     assert prices == sorted(prices) and cards[0]["brand"] != "苹果", cards
+
+
+def test_in_chat_two_products_looked_at_lead_the_next_list_with_their_reason(stack):
+    """A shopper searches 咖啡, asks about the first two products (two clicks), then asks "有什么适合我的":
+    the list says it follows what they just looked at, leaves those two out, and its cards name
+    one of them ("根据你刚看过的 …")."""
+    sender = new_sender("visit")
+    found = products_of(stack.say(sender, "帮我找找咖啡"))
+    assert len(found) >= 2
+    for message in ("第一个怎么样", "第二个怎么样"):
+        stack.say(sender, message)
+    reply = stack.say(sender, "有什么适合我的")
+    cards = products_of(reply)
+    looked_at = {c["id"] for c in found[:2]}
+    titles = {short_title(c["title"]) for c in found[:2]}
+    assert cards and not looked_at & {c["id"] for c in cards}
+    told = [c["reason"].removeprefix("根据你刚看过的 ") for c in cards if c["reason"].startswith("根据你刚看过的 ")]
+    assert told and set(told) <= titles, [c["reason"] for c in cards]
+    assert "刚才逛的" in next(m["text"] for m in reply if m.get("text"))

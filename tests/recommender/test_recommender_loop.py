@@ -87,7 +87,7 @@ def test_eval_accepts_any_movielens_file(shop, tmp_path):
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     models = report["models"]
-    assert set(models) == {"popularity", "usercf", "itemcf", "als", "mf", "blend"}
+    assert set(models) == {"popularity", "usercf", "itemcf", "als", "sequential", "mf", "blend"}
     for m in models.values():
         assert set(m) >= {"precision", "recall", "f1", "ndcg", "map", "coverage"}
         assert 0 <= m["ndcg"] <= 1 and m["users"] == 60
