@@ -45,19 +45,24 @@ class ValidateOrderStatusForm(FormValidationAction):
         return {"order_id": order_id}
 
 
+def apology(tracker: Tracker) -> str:
+    """An upset shopper asking after a parcel hears sorry before anything else."""
+    return "让你久等了，真不好意思，我马上帮你查。" if feeling(tracker.latest_message) == "negative" else ""
+
+
 class ActionAskOrderId(ShopAction):
     def name(self) -> str:
         return "action_ask_order_id"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        sorry = apology(tracker)
         if not logged_in(tracker):
-            dispatcher.utter_message(text=LOGIN_NEEDED.format(what="查询订单和物流"))
+            dispatcher.utter_message(text=sorry + LOGIN_NEEDED.format(what="查询订单和物流"))
             return []
         with session_scope(get_settings().db_url) as session:
             orders = recent_orders(session, tracker.sender_id)
         buttons = [{"title": f"{o.id}（{o.status}）", "payload": f"查订单 {o.id}"} for o in orders]
-        sorry = "让你久等了，真不好意思，我马上帮你查。" if feeling(tracker.latest_message) == "negative" else ""
         dispatcher.utter_message(text=sorry + "请告诉我要查询的订单号（DD 开头），" +
                                  ("也可以直接点下面最近的订单：" if buttons else "在“我的订单”里可以找到。"),
                                  buttons=buttons)
@@ -71,7 +76,7 @@ class ActionOrderStatus(ShopAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         if not logged_in(tracker):
-            dispatcher.utter_message(text=LOGIN_NEEDED.format(what="查询订单和物流"))
+            dispatcher.utter_message(text=apology(tracker) + LOGIN_NEEDED.format(what="查询订单和物流"))
             return [SlotSet("order_id", None)]
         order_id = tracker.get_slot("order_id")
         with session_scope(get_settings().db_url) as session:

@@ -76,3 +76,11 @@ def test_a_present_for_nobody_in_particular_asks_who_and_how_much_then_lists_gif
     with session_scope(built.db_url) as session:
         facts = products_by_id(session, [p["id"] for p in found])
     assert found and all(p["price"] <= 500 and "送礼" in facts[p["id"]].tags for p in found)
+
+
+def test_an_anonymous_shopper_upset_about_a_parcel_is_apologised_to_before_being_asked_to_log_in(stack):
+    from core.identity import ANONYMOUS_PREFIX
+
+    reply = texts_of(stack.say(new_sender(ANONYMOUS_PREFIX + "parcel"), "快递都一周了还没到，太慢了吧"))
+    text = "\n".join(reply)
+    assert ("不好意思" in text or "抱歉" in text) and "登录" in text
