@@ -19,8 +19,7 @@ from actions.render import show_products
 from actions.services import personaliser, searcher
 from core.cards import yuan
 from core.settings import get_settings
-from retrieval.query import ParsedQuery
-from retrieval.search import GIFT_TAG
+from retrieval.query import GIFT_TAG, ParsedQuery
 
 REFINE_BUTTONS = ("再便宜点", "换个牌子", "第一个详细介绍一下")
 GIFT_BUTTONS = ("送爸妈，500以内", "送女朋友，1000左右", "送朋友同事，200以内")
@@ -30,7 +29,7 @@ NAMED = ("category", "brand", "need", "line", "gift")
 
 def describe(q: ParsedQuery) -> str:
     """"华为 黑色 手机（¥3000 以内）" — what the shopper is now looking at."""
-    gift = "礼物" if "送礼" in q.tags and not (q.category or q.need) else None
+    gift = "礼物" if GIFT_TAG in q.tags and not (q.category or q.need) else None
     parts = [*q.brands, *q.colors, *(["女款"] if q.gender == "女" else ["男款"] if q.gender == "男" else []),
              q.category or q.need or gift or "商品"]
     limits = []

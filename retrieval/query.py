@@ -60,6 +60,7 @@ GENDER_WORDS = {
            "姐姐", "妹妹"],
     "男": ["男朋友", "男友", "老公", "爸爸", "父亲", "儿子", "男生", "男士", "男款", "男性", "哥哥", "弟弟"],
 }
+GIFT_TAG = "送礼"  # the catalog's selling point for presents, which a gift ask adds to the query
 GIFT = re.compile(r"送礼|礼物|礼品|送给|送人|送[爸妈老女男长领客朋闺同哥姐弟妹孩侄外班]|给.{1,4}买|"
                   r"生日|母亲节|父亲节|情人节|七夕|教师节|圣诞|纪念日|见家长|乔迁|伴手礼")
 # Who a present is for: with a budget that is enough to pick gifts ("送我妈，三百左右").
@@ -274,8 +275,8 @@ class QueryParser:
             (query.excluded_colors if negated else query.colors).append(family)
         query.gender = next((g for g, words in GENDER_WORDS.items()
                              if any(w in text for w in words)), None)
-        if GIFT.search(text) and "送礼" in self.vocab.tags:
-            query.tags.append("送礼")
+        if GIFT.search(text) and GIFT_TAG in self.vocab.tags:
+            query.tags.append(GIFT_TAG)
             recipient = RECIPIENT.search(text)
             query.recipient = recipient.group(0).lstrip("送给我") if recipient else None
         if not query.category:  # typed by sound: "篮牙耳鸡", "shouji"

@@ -19,7 +19,7 @@ import numpy as np
 from retrieval.encoder import encode_queries, load_encoder
 from retrieval.index import HNSW_EF_SEARCH, load_index
 from retrieval.lexicon import query_vocabulary
-from retrieval.query import ParsedQuery, QueryParser
+from retrieval.query import GIFT_TAG, ParsedQuery, QueryParser
 from retrieval.sizes import size_number
 
 QUERY_VECTOR_CACHE = 4096  # 4096 × 384 floats ≈ 6 MB
@@ -31,7 +31,6 @@ BOOST = {"color": 0.008, "tag": 0.004, "excluded_tag": -0.006, "gender": 0.003}
 SORT_KEYS = {"price_asc": ("price", False), "price_desc": ("price", True),
              "sales_desc": ("sales", True), "rating_desc": ("rating", True)}
 MODES = ("hybrid", "dense", "bm25")
-GIFT_TAG = "送礼"
 # A message anchors on meaning alone when this share of its NEIGHBOURS nearest products share
 # a category (labelled shopper messages: 25 of 36 typo/mixed-English searches, 7 of 56 vague
 # or gibberish ones; README "Judgement").
@@ -124,9 +123,9 @@ class Searcher:
 
     def anchor(self, q: ParsedQuery) -> str | None:
         """What in the query names something the shop sells — a category, brand, need, product
-        line or selling point, a present with its recipient and budget, or text close enough to
-        a product (dense relevance at least `RELEVANCE_FLOOR`) — or None: then listing products
-        would be a guess, and the shopper should be asked instead."""
+        line or selling point, a present with its recipient and budget, or text whose nearest
+        products agree on a category (`AGREEMENT_FLOOR`, hubs aside) — or None: then listing
+        products would be a guess, and the shopper should be asked instead."""
         if q.category:
             return "category"
         if q.brands:
