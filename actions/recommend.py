@@ -43,7 +43,7 @@ class ActionBundle(ShopAction):
             dispatcher.utter_message(text="想给哪件商品找搭配？先选一款，比如“第一个配什么”。")
             return []
         base = product(ids[0])
-        picks = personaliser().complements(base.id, k=4)
+        picks = personaliser().complements(base.id, user_id=tracker.sender_id)
         if not picks:
             dispatcher.utter_message(text=f"{base.title} 暂时没有常见的搭配推荐，它本身就很能打～")
             return [SlotSet("focus_product", base.id)]

@@ -96,14 +96,18 @@ def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format f
                                                               "default: the shop's events in the database"),
                      k: int = typer.Option(10, "--k"), engine: str = typer.Option("local", help="ALS engine: local or spark"),
                      sessions: bool = typer.Option(False, "--sessions", help="also the held-out-session protocol"),
+                     complements: bool = typer.Option(False, "--complements",
+                                                      help="also \"这个配什么\" on held-out baskets (shop data only)"),
                      sequential: list[str] = typer.Option(None, "--sequential", metavar="KEY=VALUE",
                                                           help="sequential model setting, repeatable "
                                                                "(e.g. --sequential max_len=200 --sequential epochs=200)"),
                      as_json: bool = typer.Option(False, "--json")) -> None:
     """Temporal leave-last-out (and with --sessions held-out sessions): P/R/F1/NDCG/MAP@k and
-    coverage for popularity, user-CF, item-CF, ALS, the sequential model and the blend."""
+    coverage for popularity, user-CF, item-CF, ALS, the sequential model and the blend; with
+    --complements, "这个配什么" at k=4 (what the chat shows) by each way of ordering the items."""
     from core.services import blend_weights
-    from recommender.evaluate import evaluate, evaluate_sessions, standard_models
+    from recommender.evaluate import evaluate, evaluate_complements, evaluate_sessions, standard_models
+    from recommender.service import COMPLEMENTS_SHOWN
     from recommender.data import events_from_rows, read_ratings_file
 
     settings = get_settings()
@@ -112,6 +116,9 @@ def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format f
     except ValueError as exc:
         raise typer.BadParameter(f"--sequential 应写成 KEY=VALUE，如 epochs=200（{exc}）")
     brand_of: dict[str, str] = {}
+    category_of: dict[str, str] = {}
+    if ratings is not None and complements:
+        raise typer.BadParameter("--complements 需要商品类目，只能评估商城自己的数据（不带 --ratings）")
     if ratings is not None:
         try:
             events = list(read_ratings_file(ratings))
@@ -128,7 +135,9 @@ def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format f
         build_all(settings, only=["catalog"], log=lambda _: None)
         with session_scope(settings.db_url) as session:
             events = events_from_rows(interaction_rows(session))
-            brand_of = {p.id: p.brand for p in all_products(session)}
+            products = all_products(session)
+            brand_of = {p.id: p.brand for p in products}
+            category_of = {p.id: p.category for p in products if p.category}
         source = "shop database"
     models = standard_models(explicit=all(e.event == "rating" for e in events), engine=engine,
                              master=settings.spark_master, weights=blend_weights(settings), brand_of=brand_of,
@@ -136,19 +145,26 @@ def eval_recommender(ratings: Path = typer.Option(None, help="MovieLens-format f
     protocols = {"leave-last-out": evaluate(events, models, k=k)}
     if sessions:
         protocols["sessions"] = evaluate_sessions(events, models, k=k)
+    if complements:
+        protocols["complements"] = evaluate_complements(events, category_of, brand_of, k=COMPLEMENTS_SHOWN,
+                                                        weights=blend_weights(settings), sequential=overrides)
     if as_json:
         report = {"source": source, "events": len(events), "k": k,
                   "models": {name: m.as_dict() for name, m in protocols["leave-last-out"].items()}}
-        if sessions:
-            report["sessions"] = {name: m.as_dict() for name, m in protocols["sessions"].items()}
+        for protocol in ("sessions", "complements"):
+            if protocol in protocols:
+                report[protocol] = {name: m.as_dict() for name, m in protocols[protocol].items()}
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
     for protocol, scores in protocols.items():
         first = next(iter(scores.values()), None)
-        counted = "users evaluated" if protocol == "leave-last-out" else "next-item predictions in held-out sessions"
+        counted = {"leave-last-out": "users evaluated", "sessions": "next-item predictions in held-out sessions",
+                   "complements": "held-out pairs (bought item → next item from another category)"}[protocol]
+        cut = COMPLEMENTS_SHOWN if protocol == "complements" else k
+        width = max(12, *(len(name) for name in scores))
         typer.echo(f"{source}: {len(events)} events, {first.users if first else 0} {counted} ({protocol})")
-        typer.echo(f"{'model':<12} {'P@' + str(k):>8} {'R@' + str(k):>8} {'F1@' + str(k):>8} "
-                   f"{'NDCG@' + str(k):>8} {'MAP@' + str(k):>8} {'coverage':>9} {'fit s':>7}")
+        typer.echo(f"{'model':<{width}} {'P@' + str(cut):>8} {'R@' + str(cut):>8} {'F1@' + str(cut):>8} "
+                   f"{'NDCG@' + str(cut):>8} {'MAP@' + str(cut):>8} {'coverage':>9} {'fit s':>7}")
         for name, m in scores.items():
-            typer.echo(f"{name:<12} {m.precision:>8.4f} {m.recall:>8.4f} {m.f1:>8.4f} {m.ndcg:>8.4f} "
+            typer.echo(f"{name:<{width}} {m.precision:>8.4f} {m.recall:>8.4f} {m.f1:>8.4f} {m.ndcg:>8.4f} "
                        f"{m.map:>8.4f} {m.coverage:>9.3f} {m.fit_seconds:>7.2f}")

@@ -8,7 +8,7 @@ Implicit shop events become confidences (a purchase says more than a view) summe
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -208,6 +208,46 @@ def hold_out_sessions(events: Iterable[Event], gap: float = SESSION_GAP, min_ite
         else:
             train.extend(evs)
     return SessionSplit(train, sessions)
+
+
+@dataclass
+class PairSplit:
+    """Training events and, per evaluated user, their held-out (bought item, next other-category item)."""
+
+    train: list[Event]
+    pairs: dict[str, tuple[str, str]]
+
+
+def hold_out_complements(events: Iterable[Event], category_of: Mapping[str, str],
+                         window_days: float = 14.0) -> PairSplit:
+    """Each user's last complement: a purchase or cart add of X followed, within `window_days`, by a
+    purchase or cart add from another category — the first such item Y is to be found. Training
+    keeps that user's events up to X (what they had done when they asked "这个配什么")."""
+    baskets = ("purchase", "add_to_cart")
+    by_user: dict[str, list[Event]] = {}
+    for e in events:
+        by_user.setdefault(e.user, []).append(e)
+    train: list[Event] = []
+    pairs: dict[str, tuple[str, str]] = {}
+    for user, evs in by_user.items():
+        evs.sort(key=lambda e: e.timestamp)
+        kept = [(n, e) for n, e in enumerate(evs) if e.event in baskets and e.item in category_of]
+        found = None
+        for a in range(len(kept) - 1, -1, -1):
+            n, x = kept[a]
+            found = next(((n, x, y) for _, y in kept[a + 1:] if y.timestamp - x.timestamp <= window_days * 86400
+                          and category_of[y.item] != category_of[x.item]), None)
+            if found:
+                break
+        if found is None:
+            train.extend(evs)
+            continue
+        n, x, y = found
+        while n + 1 < len(evs) and evs[n + 1].timestamp == x.timestamp:
+            n += 1
+        train.extend(evs[:n + 1])
+        pairs[user] = (x.item, y.item)
+    return PairSplit(train, pairs)
 
 
 def _timestamp(value: str) -> float:

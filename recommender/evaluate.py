@@ -2,7 +2,9 @@
 
 - leave-last-out: each user's last item is the test item, ranked from their training events;
 - sessions: each user's last session is held out, and every item of it is predicted from the
-  session's items before it alone (an anonymous shopper after one, two, … clicks).
+  session's items before it alone (an anonymous shopper after one, two, … clicks);
+- complements ("这个配什么"): after a user's last purchase or cart add, the first item they bought
+  from another category within 14 days, ranked the way `Personaliser.complements` ranks.
 
 Each prediction has exactly one relevant item, so P@k = hit/k, R@k = hit, NDCG@k =
 1/log2(rank+1) and AP@k = 1/rank when the item is ranked within k. Every model is asked
@@ -21,7 +23,9 @@ from scipy import sparse
 
 from recommender.base import Recommender, top_k
 from recommender.blend import Blend, Weights
-from recommender.data import EVENT_WEIGHTS, Event, Interactions, Steps, hold_out_sessions, leave_last_out, to_steps
+from recommender.complements import Complements
+from recommender.data import (EVENT_WEIGHTS, Event, Interactions, Steps, hold_out_complements, hold_out_sessions,
+                             leave_last_out, to_steps)
 
 
 @dataclass
@@ -85,6 +89,53 @@ def evaluate_sessions(events: Iterable[Event], factories: Factories, k: int = 10
                                      (np.zeros(len(cols), dtype=np.int64), cols)), shape=(1, len(data.items)))
             cases.append((row, Steps(steps.items[:n], steps.kinds[:n]), None, relevant))
     return _score_all(data, factories, cases, k)
+
+
+def evaluate_complements(events: Iterable[Event], category_of: Mapping[str, str], brand_of: Mapping[str, str],
+                         k: int = 4, weights: Weights = Weights(),
+                         sequential: Mapping[str, Any] | None = None) -> dict[str, Metrics]:
+    """"这个配什么" on held-out pairs (`hold_out_complements`): the association rules pick the
+    categories, and inside them each row orders items its own way — popularity (as served before),
+    the blend without the sequential model, and the served blend after the shopper's steps. Items
+    the shopper bought are left out, as served. `users` counts pairs."""
+    from recommender.sequential import SASRec
+    from recommender.train import new_model
+
+    events = list(events)
+    split = hold_out_complements(events, category_of)
+    data = Interactions.from_events(split.train)
+    rules = Complements().fit(split.train, category_of)
+    fitted = {name: new_model(name).fit(data) for name in ("popularity", "als", "itemcf")}
+    started = time.perf_counter()
+    fitted["sequential"] = SASRec(**(sequential or {})).fit(data)
+    fit_seconds = round(time.perf_counter() - started, 2)
+    rows: dict[str, Callable[[sparse.csr_matrix, Steps], np.ndarray]] = {
+        "popularity": fitted["popularity"].score_steps,
+        "blend without sequential": Blend(fitted["als"], fitted["itemcf"], fitted["popularity"], brand_of,
+                                          weights).score_steps,
+        "blend (served)": Blend(fitted["als"], fitted["itemcf"], fitted["popularity"], brand_of, weights,
+                                fitted["sequential"]).score_steps}
+    bought: dict[str, set[str]] = {}
+    for e in split.train:
+        if e.event == "purchase":
+            bought.setdefault(e.user, set()).add(e.item)
+    results: dict[str, Metrics] = {}
+    for name, preference in rows.items():
+        totals, shown = np.zeros(5), set()
+        for user, (item, relevant) in split.pairs.items():
+            u = data.user_index[user]
+            scores = preference(data.matrix[u], data.steps_of(u))
+            candidates = {i: category_of[i] for i in data.items
+                          if i in category_of and i != item and i not in bought.get(user, ())}
+            candidates[item] = category_of[item]
+            ranked = [i for i, _ in rules.for_item(item, candidates, {i: float(scores[data.item_index[i]])
+                                                                     for i in candidates}, k=k)]
+            shown.update(ranked)
+            totals += rank_metrics(ranked, relevant, k)
+        mean = totals / max(len(split.pairs), 1)
+        results[name] = Metrics(*map(float, mean), coverage=len(shown) / max(len(data.items), 1),
+                                users=len(split.pairs), fit_seconds=fit_seconds if "served" in name else 0.0)
+    return results
 
 
 def _score_all(data: Interactions, factories: Factories,

@@ -6,7 +6,8 @@ A step is an item plus the strongest thing done to it in a row (view < click < c
 `recommender.data.to_steps`); the event type is an input feature beside the item and its
 position, counted back from the newest step as SASRec's left padding does. Input and output item
 embeddings are shared. Training stops early on the last step of a quarter of the users (best
-epoch kept); `update` continues from a checkpoint on the users who acted since. Deterministic
+epoch kept), then learns those held-out steps too for `final_epochs` (the newest steps say the
+most about what comes next); `update` continues from a checkpoint on the users who acted since. Deterministic
 for a seed and thread count; training uses the machine's idle cores, scoring one thread.
 """
 from __future__ import annotations
@@ -100,11 +101,12 @@ class SASRec(Recommender):
     def __init__(self, hidden: int = 64, blocks: int = 2, heads: int = 1, max_len: int = 50,
                  dropout: float = 0.2, epochs: int = 15, patience: int = 3, batch_size: int = 64,
                  lr: float = 2e-3, kinds: bool = True, update_epochs: int = 2, validation: float = 0.25,
-                 seed: int = 7, threads: int = 0) -> None:
+                 final_epochs: int = 2, seed: int = 7, threads: int = 0) -> None:
         self.hidden, self.blocks, self.heads, self.max_len = hidden, blocks, heads, max_len
         self.dropout, self.epochs, self.patience, self.batch_size = dropout, epochs, patience, batch_size
         self.lr, self.kinds, self.update_epochs, self.seed = lr, kinds, update_epochs, seed
         self.validation = validation  # share of users whose last step stops training early
+        self.final_epochs = final_epochs  # after early stopping, epochs with the held-out steps back in
         self.threads = threads  # training threads; 0: the machine's idle cores
         self.items: list[str] = []
         self.net = None
@@ -116,12 +118,15 @@ class SASRec(Recommender):
         return {"hidden": self.hidden, "blocks": self.blocks, "heads": self.heads, "max_len": self.max_len,
                 "dropout": self.dropout, "epochs": self.epochs, "patience": self.patience,
                 "batch_size": self.batch_size, "lr": self.lr, "kinds": self.kinds,
-                "update_epochs": self.update_epochs, "validation": self.validation, "seed": self.seed,
+                "update_epochs": self.update_epochs, "validation": self.validation,
+                "final_epochs": self.final_epochs, "seed": self.seed,
                 "threads": self.threads}
 
     # -- training ----------------------------------------------------------------------------
     def fit(self, data: Interactions) -> "SASRec":
-        """Full fit from scratch on every user's steps, early-stopped on a `validation` share's last step."""
+        """Full fit from scratch on every user's steps, early-stopped on a `validation` share's last
+        step, then `final_epochs` more with those steps learnt too (MovieLens-100K NDCG@10 0.1035 →
+        0.1108 with 2, README)."""
         import torch
 
         self.items = list(data.items)
@@ -131,6 +136,8 @@ class SASRec(Recommender):
                                 self.dropout, self.kinds)
             self.trained_epochs, self.log = 0, []
             self._train(data.steps, self.epochs, self.patience, validate=True)
+            if self.validation > 0 and self.patience > 0:
+                self._train(data.steps, self.final_epochs, patience=0, validate=False)
         return self
 
     def update(self, data: Interactions, users: set[int]) -> "SASRec":

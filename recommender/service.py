@@ -32,6 +32,7 @@ from recommender.popularity import Popularity
 from recommender.sequential import SASRec
 
 SESSION_WEIGHT = EVENT_WEIGHTS["click"]
+COMPLEMENTS_SHOWN = 4  # "这个配什么" cards the chat shows (and `eval recommender --complements` scores)
 NEXT_ITEMS = 20  # an item among the sequential model's top this many after the visit is "because of the visit"
 
 
@@ -161,14 +162,21 @@ class Personaliser:
             results.append(Recommendation(self.items[i], round(s, 4), reason, source))
         return results
 
-    def complements(self, item_id: str, k: int = 4) -> list[Recommendation]:
-        """"这个配什么": items from categories bought together with this one's, never the same category."""
-        category_of = {i: c for i, c in zip(self.items, self.category) if c}
-        in_stock = {i for i, ok in zip(self.items, self.available) if ok}
-        popularity = {i: float(c) for i, c in zip(self.items, self.popularity.counts) if i in in_stock}
-        picks = self.complement_rules.for_item(item_id, {i: c for i, c in category_of.items() if i in in_stock},
-                                               popularity, k=k)
-        source = category_of.get(item_id, "")
+    def complements(self, item_id: str, k: int = COMPLEMENTS_SHOWN, user_id: str | None = None,
+                    session_items: Sequence[str] = ()) -> list[Recommendation]:
+        """"这个配什么": items from the categories bought with this one's (never its own), in stock and
+        not bought before; inside each, the served blend's order after the shopper's steps with this
+        item as the newest (held-out baskets: NDCG@4 0.033 by popularity → 0.052, README)."""
+        looked = [*session_items, item_id]
+        row, events = self.history(user_id, looked)
+        preference = self.blend.score_steps(row, self.steps(events, looked))
+        bought = {e.item for e in events if e.event == "purchase"}
+        category_of = {i: c for i, c, ok in zip(self.items, self.category, self.available)
+                       if c and ok and i not in bought and i != item_id}
+        category_of[item_id] = getattr(self.products.get(item_id), "category", "")
+        picks = self.complement_rules.for_item(item_id, category_of,
+                                               {i: float(preference[self.index[i]]) for i in category_of}, k=k)
+        source = category_of[item_id]
         return [Recommendation(i, rule.confidence, f"买{source}的顾客常搭配{rule.consequent}", "complement")
                 for i, rule in picks]
 

@@ -74,9 +74,12 @@ def recommendations(k: int = Query(5, ge=1, le=50), category: str | None = Query
 
 
 @router.get("/api/products/{product_id}/complements")
-def complements(product_id: str, k: int = Query(4, ge=1, le=20),
+def complements(product_id: str, k: int = Query(4, ge=1, le=20), who: Shopper | None = Depends(optional_shopper),
                 personaliser: Personaliser = Depends(personaliser_dep)) -> dict:
-    """"这个配什么": items from categories shoppers buy together with this one."""
+    """"这个配什么": items from categories shoppers buy together with this one, in the order this
+    shopper's taste and steps give (the token's shopper, never a parameter)."""
     if product_id not in personaliser.products:
         raise HTTPException(status_code=404, detail="没有找到这个商品")
-    return {"product_id": product_id, "products": _cards(personaliser, personaliser.complements(product_id, k))}
+    user_id = who.sender_id if who and who.verified else None
+    picks = personaliser.complements(product_id, k, user_id)
+    return {"product_id": product_id, "products": _cards(personaliser, picks)}

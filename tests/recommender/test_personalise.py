@@ -227,6 +227,26 @@ def test_complements_suggest_another_category(personaliser, category, expected):
     assert picks[0].reason == f"买{category}的顾客常搭配{categories[0]}"
 
 
+def test_complements_follow_the_shoppers_taste_and_skip_what_they_bought(personaliser, as_shopper):
+    """"这个配什么" about one 荣耀 phone: a loyal 华为 buyer and a loyal 苹果 buyer both get earbuds and
+    watches, mostly of their own brand, never one they already bought; the order within the
+    categories is theirs, the categories the shop's rules."""
+    phone = next(p for p in personaliser.products.values()
+                 if p.category == "手机" and p.stock > 0 and p.brand not in ("华为", "苹果"))
+    lists = {}
+    for brand in ("华为", "苹果"):
+        as_shopper(fan_of(personaliser, brand))
+        picks = personaliser.complements(phone.id, user_id="fan")
+        bought = {e.item for e in personaliser.history_of("fan") if e.event == "purchase"}
+        cards = [personaliser.products[p.item] for p in picks]
+        assert len(cards) == 4 and {c.category for c in cards} <= {"蓝牙耳机", "智能手表"}
+        assert not bought & {c.id for c in cards} and all(c.stock > 0 for c in cards)
+        assert [c.brand for c in cards].count(brand) >= 2, [c.title for c in cards]
+        assert all(p.reason == f"买手机的顾客常搭配{c.category}" for p, c in zip(picks, cards))
+        lists[brand] = [c.id for c in cards]
+    assert lists["华为"] != lists["苹果"]
+
+
 def remember(db_url: str, sender: str, events: list[Event]) -> None:
     """Write a shopper's history into the shop database the stack's action server reads."""
     with session_scope(db_url) as session:

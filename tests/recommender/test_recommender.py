@@ -10,12 +10,13 @@ import pytest
 from recommender.als import ALS
 from recommender.base import top_k
 from recommender.complements import Complements
-from recommender.data import Event, Interactions, leave_last_out, read_ratings_file
-from recommender.evaluate import rank_metrics
+from recommender.data import Event, Interactions, hold_out_complements, leave_last_out, read_ratings_file
+from recommender.evaluate import evaluate_complements, rank_metrics
 from recommender.itemcf import ItemCF
 from recommender.mf import ExplicitMF
 from recommender.popularity import Popularity
 from recommender.usercf import UserCF
+from tests.recommender.test_sequential import TINY
 
 # Users × items ratings (0 = not rated): the textbook example.
 R = [[5, 3, 0, 1],
@@ -173,6 +174,45 @@ def test_popularity_global_and_trending():
     assert trending[data.item_index["classic"]] == pytest.approx(25 * 2 ** (-30 / 7))
 
 
+def test_held_out_complement_is_the_next_item_bought_from_another_category():
+    """The pair is the last purchase/cart add followed within 14 days by one from another category
+    (the first such); training keeps what the shopper did up to the first item, nothing after."""
+    category = {"p1": "手机", "p2": "手机", "e1": "蓝牙耳机", "w1": "智能手表"}
+    day = 86400.0
+    events = [Event("u", "p1", "purchase", 0), Event("u", "e1", "purchase", day),
+              Event("u", "w1", "view", 2 * day), Event("u", "p2", "add_to_cart", 3 * day),
+              Event("u", "p2", "purchase", 3 * day), Event("u", "w1", "purchase", 4 * day),
+              Event("u", "e1", "view", 5 * day),
+              Event("v", "p1", "purchase", 0), Event("v", "e1", "purchase", 20 * day),       # too late
+              Event("w", "p1", "purchase", 0), Event("w", "p2", "purchase", day)]            # same category
+    split = hold_out_complements(events, category)
+    assert split.pairs == {"u": ("p2", "w1")}
+    assert [(e.item, e.event) for e in split.train if e.user == "u"] == [
+        ("p1", "purchase"), ("e1", "purchase"), ("w1", "view"), ("p2", "add_to_cart"), ("p2", "purchase")]
+    assert sum(e.user in ("v", "w") for e in split.train) == 4
+
+
+def test_complements_ranked_by_taste_beat_popularity_on_held_out_baskets():
+    """Shoppers keep to one brand: after a phone they buy that brand's earbuds. Ranking the rule's
+    category by the served blend finds them; by popularity only the most popular brand's fans."""
+    brands = ["A", "B", "C", "D"]
+    category = {f"{b}{kind}{n}": name for b in brands for kind, name in (("p", "手机"), ("e", "蓝牙耳机"))
+                for n in range(3)}
+    brand_of = {item: item[0] for item in category}
+    events, t, rng = [], 0.0, random.Random(3)
+    for u in range(160):
+        b = "A" if u % 2 else brands[1 + u // 2 % 3]  # half are A's fans
+        for n in rng.sample(range(3), 3):
+            t += 10_000
+            events += [Event(f"u{u}", f"{b}p{n}", "purchase", t), Event(f"u{u}", f"{b}e{n}", "purchase", t + 3600)]
+    category |= {"dress0": "连衣裙", "dress1": "连衣裙"}
+    for u in range(160):  # other baskets, so that phones and earbuds go together more than by chance
+        events += [Event(f"x{u}", f"dress{n}", "purchase", t + n) for n in range(2)]
+    scores = evaluate_complements(events, category, brand_of, k=2, sequential=TINY)
+    assert scores["blend (served)"].users == 160
+    assert scores["blend (served)"].ndcg > scores["popularity"].ndcg + 0.2
+
+
 def test_complements_come_from_other_categories_with_lift_and_confidence():
     category = {"p1": "手机", "p2": "手机", "e1": "蓝牙耳机", "e2": "蓝牙耳机", "d1": "连衣裙",
                 "s1": "运动鞋", "c1": "手机壳"}
@@ -192,11 +232,11 @@ def test_complements_come_from_other_categories_with_lift_and_confidence():
     assert [r.consequent for r in rules] == ["蓝牙耳机"]
     # 10 baskets: 6 hold 手机 and 蓝牙耳机, 4 hold 连衣裙 and 运动鞋.
     assert rules[0].confidence == pytest.approx(1.0) and rules[0].lift == pytest.approx(10 / 6, rel=1e-3)
-    popularity = {"e1": 1.0, "e2": 9.0, "s1": 1.0}
-    picks = [i for i, _ in model.for_item("p1", category, popularity, k=3)]
-    assert picks[0] == "e1"  # bought with this very phone beats merely popular
-    assert all(category[i] != "手机" for i in picks)
-    assert [i for i, _ in model.for_item("d1", category, popularity)][0] == "s1"
+    preference = {"e1": 1.0, "e2": 9.0, "s1": 1.0}
+    picks = [i for i, _ in model.for_item("p1", category, preference, k=3)]
+    assert picks == ["e2", "e1"]  # the rule picks the category, the caller's preference the order
+    assert [i for i, _ in model.for_item("p1", category, {"e1": 5.0, "e2": 1.0}, k=3)] == ["e1", "e2"]
+    assert [i for i, _ in model.for_item("d1", category, preference)] == ["s1"]
 
 
 def test_leave_last_out_holds_out_each_users_latest_item_entirely():
