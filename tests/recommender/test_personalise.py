@@ -286,3 +286,19 @@ def test_in_chat_two_products_looked_at_lead_the_next_list_with_their_reason(sta
     told = [c["reason"].removeprefix("根据你刚看过的 ") for c in cards if c["reason"].startswith("根据你刚看过的 ")]
     assert told and set(told) <= titles, [c["reason"] for c in cards]
     assert "刚才逛的" in next(m["text"] for m in reply if m.get("text"))
+
+
+def test_in_chat_complements_follow_the_shopper(stack, personaliser):
+    """In chat, a loyal 华为 buyer who finds 荣耀 phones and asks "第一个配什么" gets earbuds or watches
+    (the shop's rule, said on each card), mostly 华为 ones, none they already bought."""
+    sender = new_sender("huawei-fan")
+    history = fan_of(personaliser, "华为")(sender)
+    remember(stack.settings.db_url, sender, history)
+    phones = products_of(stack.say(sender, "帮我找找荣耀手机"))
+    assert phones and phones[0]["category"] == "手机" and phones[0]["brand"] == "荣耀"
+    reply = stack.say(sender, "第一个配什么")
+    cards = products_of(reply)
+    assert cards and {c["category"] for c in cards} <= {"蓝牙耳机", "智能手表"}, cards
+    assert all(c["reason"] == f"买手机的顾客常搭配{c['category']}" for c in cards), cards
+    assert [c["brand"] for c in cards].count("华为") >= len(cards) // 2, cards
+    assert not {e.item for e in history} & {c["id"] for c in cards}
