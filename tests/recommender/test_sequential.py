@@ -135,3 +135,28 @@ def test_training_refits_then_continues_from_the_checkpoint(tmp_path):
     assert after_update.trained_epochs > before.trained_epochs
     steps = Steps(np.array([0, 1]), np.array([2, 2], dtype=np.int8))
     assert not np.array_equal(after_update.score_steps(None, steps), before.score_steps(None, steps))
+
+
+def test_after_early_stopping_it_learns_the_held_out_last_steps():
+    """Early stopping holds out every user's last step; the final epochs put them back. Shoppers
+    go A → B → old, and half of them went A → B → new last: a move seen only as the newest step is
+    learnt rather than thrown away."""
+    rng = random.Random(5)
+    noise = [f"noise{n}" for n in range(20)]
+    events, t = [], 1_700_000_000.0
+    for u in range(120):
+        last = "new" if u % 2 else "old"
+        for item in rng.sample(noise, 3) + ["A", "B", "old"] + rng.sample(noise, 3) + ["A", "B", last]:
+            t += 60
+            events.append(Event(f"u{u}", item, "click", t))
+    data = Interactions.from_events(events)
+    settings = {**TINY, "validation": 1.0, "seed": 2, "batch_size": 8}
+    stopped = SASRec(**settings, final_epochs=0).fit(data)
+    finished = SASRec(**settings).fit(data)
+    assert finished.trained_epochs == stopped.trained_epochs + 2
+    chance = {}
+    for name, model in (("stopped", stopped), ("finished", finished)):
+        scores = model.score_steps(None, after(data, "A", "B"))
+        p = np.exp(scores - scores.max())
+        chance[name] = float(p[data.item_index["new"]] / p.sum())
+    assert chance["stopped"] < 0.01 and chance["finished"] > 0.2, chance  # "old" keeps the rest
