@@ -81,7 +81,11 @@ def eval_sentiment(messages: Path = typer.Option(DEFAULT_SENTIMENT, help="held-o
     from core.judgement import load_stances, rasa_parser, sentiment_report
 
     settings = get_settings()
-    pairs = load_stances(settings.path(messages))
+    try:
+        pairs = load_stances(settings.path(messages))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"无法读取标注文件：{exc}", err=True)
+        raise typer.Exit(2)
     reachable(url or settings.rasa_url)
     report = sentiment_report(pairs, rasa_parser(url or settings.rasa_url, settings.api_token()))
     if as_json:

@@ -147,9 +147,10 @@ def build_cf(settings: Settings, force: bool = False) -> str:
 
 
 def model_code(root: Path) -> list[Path]:
-    """The Python a trained model depends on: our NLU components and the core leaf they import
+    """The Python a trained model depends on: our NLU components and the core leaves they import
     (channels and stores are read at serving time, so editing them needs no retrain)."""
-    return [*sorted((root / "rasa_plugins" / "nlu").glob("*.py")), root / "core" / "numbers.py"]
+    return [*sorted((root / "rasa_plugins" / "nlu").glob("*.py")), root / "core" / "numbers.py",
+            root / "core" / "stances.py"]
 
 
 def rasa_inputs_fingerprint(settings: Settings) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.stances import STANCES, read_labelled
+
 BEHAVIOURS = ("search", "clarify", "empathise", "acknowledge", "decline", "other")
 CARD_TYPES = ("products", "comparison")
 # What the shopper saw decides: the fallback action may also empathise, thank or search.
@@ -148,7 +150,6 @@ def rasa_speaker(url: str, token: str) -> Callable[[str, str], Turn]:
     return say
 
 
-STANCES = ("negative", "neutral", "positive")
 
 
 @dataclass
@@ -187,12 +188,7 @@ def load_stances(path: Path) -> list[tuple[str, str]]:
     """(stance, text) pairs from a `label<TAB>text` file or a judgement set (JSONL with kinds)."""
     if path.suffix == ".jsonl":
         return [(stance_of_kind(item["kind"]), item["text"]) for item in load_set(path)]
-    pairs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        label, _, text = line.partition("\t")
-        if text.strip():
-            pairs.append((label, text.strip()))
-    return pairs
+    return read_labelled(path)
 
 
 def sentiment_report(pairs: Iterable[tuple[str, str]], parse: Callable[[str], dict[str, Any]]) -> SentimentReport:

@@ -28,23 +28,10 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from core.stances import read_labelled
 from rasa_plugins.nlu.e5_featurizer import MAX_CHARS, encoder
 
 MODEL_FILE = "sentiment.joblib"
-LABELS = ("negative", "neutral", "positive")
-
-
-def read_labelled(path: Path) -> list[tuple[str, str]]:
-    """(label, text) pairs from a `label<TAB>text` file; unknown labels are an error."""
-    pairs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        label, _, text = line.partition("\t")
-        if label not in LABELS or not text.strip():
-            raise ValueError(f"{path}:{number}: expected 'negative|neutral|positive<TAB>text'")
-        pairs.append((label, text.strip()))
-    return pairs
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -37,6 +37,9 @@ def test_sentiment_accuracy_counts_each_stance_against_the_gold_one(tmp_path):
     judged.write_text('{"text": "快递丢了", "kind": "complaint", "expect": "empathise"}\n'
                       '{"text": "赞", "kind": "praise", "expect": "acknowledge"}\n', encoding="utf-8")
     assert load_stances(judged) == [("negative", "快递丢了"), ("positive", "赞")]
+    labelled.write_text("negative\t太差了\n\nangry\t气死了\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"stances.tsv:3: expected 'negative\|neutral\|positive<TAB>text'"):
+        load_stances(labelled)  # the Rasa component reads the training set with the same function
 
 
 def test_rates_count_unwanted_lists_met_complaints_and_found_needs():

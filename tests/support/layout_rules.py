@@ -14,7 +14,7 @@ from pathlib import Path
 LIBRARIES = {"store", "retrieval", "recommender"}
 # Modules of core that import only the standard library and third parties: both venvs load them.
 LEAVES = {"core.numbers", "core.identity", "core.limits", "core.credentials", "core.manifest",
-          "core.clock"}
+          "core.clock", "core.stances"}
 ALLOWED: dict[str, set[str]] = {
     "store": {"store"},
     "retrieval": {"retrieval"},
