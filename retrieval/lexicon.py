@@ -17,19 +17,23 @@ def alias_index(aliases: dict[str, list[str]]) -> dict[str, str]:
     return mapping
 
 
+def product_lines(products: Iterable) -> set[str]:
+    """Product lines ("系列": Mate60, Redmi Buds 5 → RedmiBuds5) with the spaces taken out."""
+    return {"".join(str(line).split()) for line in ((p.attributes or {}).get("系列") for p in products) if line}
+
+
 def vocabulary(products: Iterable, aliases: dict[str, list[str]]) -> dict[str, set[str]]:
     """Terms worth keeping whole when segmenting, grouped by kind."""
     vocab: dict[str, set[str]] = {"brand": set(), "category": set(), "line": set(), "tag": set(),
                                   "color": set()}
+    products = list(products)
     for p in products:
         vocab["brand"].add(p.brand)
         if p.color:
             vocab["color"].add(p.color)
         vocab["category"].add(p.category)
         vocab["tag"].update(p.tags)
-        line = (p.attributes or {}).get("系列")
-        if line:
-            vocab["line"].add(line.replace(" ", ""))
+    vocab["line"] = product_lines(products)
     for category in list(vocab["category"]):
         vocab["category"].update(aliases.get(category, []))
     return vocab

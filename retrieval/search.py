@@ -18,7 +18,7 @@ import numpy as np
 
 from retrieval.encoder import encode_queries, load_encoder
 from retrieval.index import HNSW_EF_SEARCH, load_index
-from retrieval.lexicon import query_vocabulary
+from retrieval.lexicon import product_lines, query_vocabulary
 from retrieval.query import GIFT_TAG, ParsedQuery, QueryParser
 from retrieval.sizes import size_number
 
@@ -115,8 +115,8 @@ class Searcher:
         self.in_stock = np.array([p.stock > 0 for p in self.rows], dtype=bool)
         self.sizes = np.array([size_number(p.attributes) for p in self.rows])
         self.gifts = np.array([GIFT_TAG in p.tags for p in self.rows], dtype=bool)
-        lines = {_compact((p.attributes or {}).get("系列", "")) for p in self.rows}
-        self.lines = sorted((line for line in lines if len(line) >= 3), key=len, reverse=True)
+        lines = {line.lower() for line in product_lines(self.rows) if len(line) >= 3}
+        self.lines = sorted(lines, key=len, reverse=True)
 
     def parse(self, text: str) -> ParsedQuery:
         return self.parser.parse(text)
