@@ -247,6 +247,16 @@ def test_complements_follow_the_shoppers_taste_and_skip_what_they_bought(persona
     assert lists["华为"] != lists["苹果"]
 
 
+def test_a_product_newer_than_the_models_gets_its_categorys_complements(built, personaliser):
+    """A phone added to the catalog after the last training has no learnt vector, yet "这个配什么"
+    about it answers with its category's complements, not an error or nothing."""
+    phone = next(p for p in personaliser.products.values() if p.category == "手机" and p.stock > 0)
+    products = {**personaliser.products, "NEW-PHONE": SimpleNamespace(**{**vars(phone), "id": "NEW-PHONE"})}
+    fresh = Personaliser(built.cf_dir, products, lambda user: [], blend_weights(built))
+    picks = fresh.complements("NEW-PHONE")
+    assert picks and {products[p.item].category for p in picks} <= {"蓝牙耳机", "智能手表"}
+
+
 def remember(db_url: str, sender: str, events: list[Event]) -> None:
     """Write a shopper's history into the shop database the stack's action server reads."""
     with session_scope(db_url) as session:
