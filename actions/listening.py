@@ -54,13 +54,18 @@ def earlier_user_messages(tracker: Tracker) -> list[dict[str, Any]]:
     return users[-2::-1]
 
 
+def needs_a_human_now(tracker: Tracker) -> bool:
+    """An upset shopper who is angry, or was upset in their message before too."""
+    earlier = earlier_user_messages(tracker)
+    return bool(ANGRY.search(tracker.latest_message.get("text") or "")
+                or earlier and feeling(earlier[0]) == "negative")
+
+
 def empathise(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
     """Empathy first, then the help that fits what went wrong (order status, returns), then the
     offer of a human; anger or a second complaint in a row goes to a human at once."""
     text = tracker.latest_message.get("text") or ""
-    earlier = earlier_user_messages(tracker)
-    again = bool(earlier) and feeling(earlier[0]) == "negative"
-    if ANGRY.search(text) or again:
+    if needs_a_human_now(tracker):
         return handoff(dispatcher, "negative_sentiment",
                        "真的很抱歉让你这么糟心，这件事我马上请人工客服来处理，请稍等一下，客服马上就到。")
     buttons = [HUMAN_BUTTON]
@@ -79,6 +84,17 @@ def empathise(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[s
     dispatcher.utter_message(text=f"非常抱歉让你有这样的体验，换作是我也会不开心。\n{help_text}\n"
                                   "需要的话，我可以马上帮你转人工客服。", buttons=buttons)
     return []
+
+
+def heard(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
+    """Feelings answered before anything else: empathy for an upset shopper, thanks for praise;
+    None for a neutral message."""
+    stance = feeling(tracker.latest_message)
+    if stance == "negative":
+        return empathise(dispatcher, tracker)
+    if stance == "positive":
+        return thank_back(dispatcher)
+    return None
 
 
 def thank_back(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:

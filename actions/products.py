@@ -8,6 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, product, referenced, shown
+from actions.listening import heard
 from actions.render import comparison_payload, comparison_text, detail_text, verdict
 from actions.services import searcher
 from core.cards import product_card, products_payload
@@ -36,9 +37,11 @@ class ActionProductDetail(ShopAction):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         ids = referenced(tracker, 1)
         item = product(ids[0]) if ids else find_by_name(tracker)
-        if item is None:
-            dispatcher.utter_message(text=NOTHING_SHOWN)
-            return []
+        if item is None:  # "这个本子散热一般": a review of something they own, not a question
+            answered = heard(dispatcher, tracker)
+            if answered is None:
+                dispatcher.utter_message(text=NOTHING_SHOWN)
+            return answered or []
         with session_scope(get_settings().db_url) as session:
             record_event(session, tracker.sender_id, item.id, "click")
         dispatcher.utter_message(text=detail_text(item),

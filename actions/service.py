@@ -1,5 +1,6 @@
-"""Promotions, complaints, human handoff, out-of-scope messages and the fallback that escalates
-after two misunderstandings; the last two re-check a message against the catalog first."""
+"""Promotions, policy answers (FAQ), complaints, human handoff, out-of-scope messages and the
+fallback that escalates after two misunderstandings; the last two re-check a message against the
+catalog first."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import ShopAction, category_in_view
 from actions.finding import NAMED, find_products, plan_search
-from actions.listening import (earlier_user_messages, empathise, feeling, handoff, misunderstood_before,
-                               thank_back)
+from actions.listening import (HUMAN_BUTTON, PRAISE_OVER_SEARCH, earlier_user_messages, empathise, feeling,
+                               handoff, heard, misunderstood_before, needs_a_human_now, thank_back)
 from core.settings import get_settings
 from store.db import session_scope
 from store.pricing import promotions
@@ -42,7 +43,40 @@ class ActionPromotions(ShopAction):
             lines += [promotion_line(p) for p in soon]
         if not lines:
             lines.append(f"目前没有{scope}优惠活动，关注一下，有活动第一时间告诉你～")
+        if feeling(tracker.latest_message) == "negative":  # "券用不了，耽误我半天": sorry first, a human on offer
+            lines = ["非常抱歉给你添麻烦了。券用不了多半是没到满减门槛、商品不在活动范围，或券已用过；", *lines,
+                     "如果还是用不了，我可以马上帮你转人工客服。"]
+            dispatcher.utter_message(text="\n".join(lines), buttons=[HUMAN_BUTTON])
+            return []
         dispatcher.utter_message(text="\n".join(lines))
+        return []
+
+
+class ActionAnswerFaq(ShopAction):
+    """A policy question (shipping, returns, payment, …): the answer the intent classifier picked
+    (`utter_faq/<key>`). An upset shopper hears sorry first and is offered a human — handed over at
+    once when angry or upset twice in a row; a delighted one is thanked first."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        message = tracker.latest_message
+        picked = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        if feeling(message) == "negative":
+            texts = [r["text"] for r in picked.get("responses") or [] if r.get("text")]
+            answer = texts[0] if texts else "这个问题我请人工客服帮你看看。"
+            if needs_a_human_now(tracker):
+                dispatcher.utter_message(text=f"非常抱歉给你添麻烦了。{answer}")
+                return handoff(dispatcher, "negative_sentiment",
+                               "这件事我马上请人工客服来跟进，请稍等一下，客服马上就到。")
+            dispatcher.utter_message(text=f"非常抱歉给你添麻烦了，规则是这样的：\n{answer}\n"
+                                          "如果还是没解决，我可以马上帮你转人工客服。", buttons=[HUMAN_BUTTON])
+            return []
+        if feeling(message, PRAISE_OVER_SEARCH) == "positive":
+            thank_back(dispatcher)
+        dispatcher.utter_message(response=picked.get("utter_action") or "utter_default")
         return []
 
 
@@ -75,11 +109,9 @@ class ActionEmpathise(ShopAction):
 def heard_or_found(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]] | None:
     """Before giving up on a message: feelings are answered, and a message that names something
     the shop sells (a category, brand, need or product line) is searched. None: neither."""
-    stance = feeling(tracker.latest_message)
-    if stance == "negative":
-        return empathise(dispatcher, tracker)
-    if stance == "positive":
-        return thank_back(dispatcher)
+    answered = heard(dispatcher, tracker)
+    if answered is not None:
+        return answered
     plan = plan_search(tracker)
     if plan.anchor in NAMED or plan.gift:
         return find_products(dispatcher, tracker, plan)

@@ -42,6 +42,9 @@ def test_dead_action_server_gets_a_polite_apology_then_recovers(stack):
         assert texts, "the shopper must not be met with silence"
         assert "抱歉" in texts[0]
         assert not any(m.get("custom") for m in messages)
+        # A policy question still gets its answer: it needs no action server.
+        texts = [m["text"] for m in stack.say(shopper, "收到不合适可以退吗") if m.get("text")]
+        assert texts and "7天" in texts[0] and "退" in texts[0], texts
     finally:
         stack.start_actions()  # the shared stack's other tests need it
     assert {p["category"] for p in _products(stack.say(shopper, "我想买运动鞋"))} == {"运动鞋"}

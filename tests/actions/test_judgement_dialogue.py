@@ -84,3 +84,34 @@ def test_an_anonymous_shopper_upset_about_a_parcel_is_apologised_to_before_being
     reply = texts_of(stack.say(new_sender(ANONYMOUS_PREFIX + "parcel"), "快递都一周了还没到，太慢了吧"))
     text = "\n".join(reply)
     assert ("不好意思" in text or "抱歉" in text) and "登录" in text
+
+
+def test_a_policy_question_asked_in_anger_is_answered_with_sorry_first(stack):
+    """A plain policy question gets the policy; the same question from an upset shopper gets an
+    apology, the policy and a human offered; upset again, they are handed to staff."""
+    calm = texts_of(stack.say(new_sender("faq-calm"), "收到不合适可以退吗"))
+    assert calm and "7天" in calm[0] and not any("抱歉" in t for t in calm)
+    shopper = new_sender("faq-upset")
+    reply = stack.say(shopper, "明明是你们发错了货，退货运费凭什么要我出")
+    text = "\n".join(texts_of(reply))
+    assert text.index("抱歉") < text.index("运费") and "转人工客服" in buttons_of(reply), text
+    assert not stack.tracker(shopper)["slots"].get("handoff_requested")
+    stack.say(shopper, "发票申请了三次都没开出来，到底有没有人管")
+    slots = stack.tracker(shopper)["slots"]
+    assert slots["handoff_requested"] is True and slots["handoff_reason"] == "negative_sentiment"
+
+
+def test_a_review_of_something_they_own_is_heard_not_met_with_nothing_shown(stack):
+    """"这个本子…" with no list on screen reads as a question about a product shown; when it is a
+    complaint about one they own, the shopper gets empathy instead of "we have not started"."""
+    reply = stack.say(new_sender("owned"), "这个本子散热一般，玩会儿游戏键盘就烫手")
+    text = "\n".join(texts_of(reply))
+    assert "抱歉" in text and "还没开始挑商品" not in text and not cards(reply), text
+
+
+def test_a_coupon_that_will_not_work_gets_sorry_the_offers_and_a_human(stack):
+    reply = stack.say(new_sender("coupon"), "优惠券明明没过期，结算的时候就是用不了，耽误我半天")
+    text = "\n".join(texts_of(reply))
+    assert text.startswith("非常抱歉") and "优惠" in text and "转人工客服" in buttons_of(reply), text
+    calm = "\n".join(texts_of(stack.say(new_sender("coupon-calm"), "最近有什么优惠活动吗")))
+    assert "优惠" in calm and "抱歉" not in calm, calm
