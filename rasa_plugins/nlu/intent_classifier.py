@@ -29,6 +29,8 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from core.stances import says_something
+
 MODEL_FILE = "intent_classifier.joblib"
 
 
@@ -104,6 +106,8 @@ class TfidfE5IntentClassifier(IntentClassifier, GraphComponent):
                 by_intent[intent] = by_intent.get(intent, 0.0) + float(p)
             ranking = [{"name": name, "confidence": p} for name, p in
                        sorted(by_intent.items(), key=lambda kv: -kv[1])[: int(self.config["ranking_length"])]]
+            if not says_something(message.get(TEXT)):  # "。。。" is no yes: the FallbackClassifier asks again
+                ranking = [{**r, "confidence": 0.0} for r in ranking]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
             self._select_responses(message, labels, row, by_intent)

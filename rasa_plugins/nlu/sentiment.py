@@ -28,7 +28,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from core.stances import read_labelled
+from core.stances import STANCES, read_labelled, says_something
 from rasa_plugins.nlu.e5_featurizer import MAX_CHARS, encoder
 
 MODEL_FILE = "sentiment.joblib"
@@ -103,7 +103,10 @@ class SentimentClassifier(GraphComponent):
         scored = []
         for message in messages:
             _, sentence = message.get_dense_features(TEXT)
-            if message.get(TEXT) and sentence is not None:
+            if message.get(TEXT) and not says_something(message.get(TEXT)):  # "，，，" is no praise
+                message.set("sentiment", {"label": "neutral", "confidence": 1.0,
+                                          "scores": {c: float(c == "neutral") for c in STANCES}}, add_to_output=True)
+            elif message.get(TEXT) and sentence is not None:
                 scored.append((message, sentence.features.reshape(-1)))
         if not scored:
             return messages

@@ -115,3 +115,8 @@ def test_a_coupon_that_will_not_work_gets_sorry_the_offers_and_a_human(stack):
     assert text.startswith("非常抱歉") and "优惠" in text and "转人工客服" in buttons_of(reply), text
     calm = "\n".join(texts_of(stack.say(new_sender("coupon-calm"), "最近有什么优惠活动吗")))
     assert "优惠" in calm and "抱歉" not in calm, calm
+
+
+def test_symbols_alone_are_asked_about_not_agreed_with(stack):
+    reply = texts_of(stack.say(new_sender("symbols"), "@#￥%……&"))
+    assert reply and "没太明白" in reply[0] and "好的" not in reply[0], reply

@@ -103,8 +103,20 @@ def test_no_unused_component_is_served(stack):
     ("耳机音质很棒，物流也快，满意", "positive"),
     ("不要太贵的耳机，别推荐苹果", "neutral"),  # negation words in a request are no complaint
     ("我的订单到哪了", "neutral"),
+    ("，，，", "neutral"),  # punctuation alone carries no feeling
 ])
 def test_every_parse_carries_the_shoppers_stance(stack, text, stance):
     sentiment = parse(stack, text)["sentiment"]
     assert sentiment["label"] == stance and 0.0 <= sentiment["confidence"] <= 1.0
     assert set(sentiment["scores"]) == {"negative", "neutral", "positive"}
+
+
+@pytest.mark.parametrize("text", ["。。。", "，，，", "@#￥%……&", "……"])
+def test_punctuation_alone_is_no_intent(stack, text):
+    """A message of punctuation or symbols says nothing: it is no yes (at checkout neither), the
+    fallback asks again."""
+    assert parse(stack, text)["intent"]["name"] == "nlu_fallback"
+
+
+def test_a_thumbs_up_still_reads_as_yes(stack):
+    assert parse(stack, "👍")["intent"]["name"] == "affirm"
