@@ -15,9 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from recommender.data import Event
-
-BASKET_EVENTS = ("purchase", "add_to_cart")
+from recommender.data import BASKET_EVENTS, Event, by_user_in_time
 
 
 @dataclass(frozen=True)
@@ -40,14 +38,9 @@ class Complements:
 
     def baskets(self, events: list[Event]) -> list[set[str]]:
         """Per shopper, purchases/cart adds grouped while each is within the window of the first."""
-        by_user: dict[str, list[Event]] = defaultdict(list)
-        for e in events:
-            if e.event in BASKET_EVENTS:
-                by_user[e.user].append(e)
         window = self.window_days * 86400
         baskets = []
-        for evs in by_user.values():
-            evs.sort(key=lambda e: e.timestamp)
+        for evs in by_user_in_time(e for e in events if e.event in BASKET_EVENTS).values():
             start, basket = None, set()
             for e in evs:
                 if start is None or e.timestamp - start > window:

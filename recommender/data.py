@@ -8,7 +8,7 @@ Implicit shop events become confidences (a purchase says more than a view) summe
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ EVENT_WEIGHTS = {"view": 1.0, "click": 2.0, "add_to_cart": 3.0, "purchase": 5.0}
 # Event types as a sequence feature, weakest first; code = position + 1 (0 pads).
 EVENT_KINDS = ("view", "click", "add_to_cart", "purchase", "rating")
 SESSION_GAP = 30 * 60.0  # seconds of silence that end a browsing session
+BASKET_EVENTS = ("purchase", "add_to_cart")  # what puts an item in a shopper's basket
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,25 @@ class Split:
     held_out: dict[str, str]
 
 
+def by_user_in_time(events: Iterable[Event]) -> dict[str, list[Event]]:
+    """Each user's events, oldest first."""
+    by_user: dict[str, list[Event]] = {}
+    for e in events:
+        by_user.setdefault(e.user, []).append(e)
+    for evs in by_user.values():
+        evs.sort(key=lambda e: e.timestamp)
+    return by_user
+
+
+def last_visit_start(events: Sequence[Event], gap: float = SESSION_GAP) -> int:
+    """Index where the last visit of these time-ordered events begins: its events are less than
+    `gap` seconds apart (0 when the events hold one visit, or none)."""
+    start = max(len(events) - 1, 0)
+    while start > 0 and events[start].timestamp - events[start - 1].timestamp < gap:
+        start -= 1
+    return start
+
+
 def leave_last_out(events: Iterable[Event], min_items: int = 3) -> Split:
     """Temporal leave-last-out: each user's most recent item is the test item.
 
@@ -165,13 +185,9 @@ def leave_last_out(events: Iterable[Event], min_items: int = 3) -> Split:
     purchase would otherwise give the answer away). Users with fewer than `min_items`
     distinct items stay entirely in training and are not evaluated.
     """
-    by_user: dict[str, list[Event]] = {}
-    for e in events:
-        by_user.setdefault(e.user, []).append(e)
     train: list[Event] = []
     held_out: dict[str, str] = {}
-    for user, evs in by_user.items():
-        evs.sort(key=lambda e: e.timestamp)
+    for user, evs in by_user_in_time(events).items():
         if len({e.item for e in evs}) < min_items:
             train.extend(evs)
             continue
@@ -192,16 +208,10 @@ class SessionSplit:
 def hold_out_sessions(events: Iterable[Event], gap: float = SESSION_GAP, min_items: int = 2) -> SessionSplit:
     """Each user's last session (events less than `gap` seconds apart) leaves training when it
     touches at least `min_items` distinct items: evaluation predicts its items from the first ones."""
-    by_user: dict[str, list[Event]] = {}
-    for e in events:
-        by_user.setdefault(e.user, []).append(e)
     train: list[Event] = []
     sessions: dict[str, list[Event]] = {}
-    for user, evs in by_user.items():
-        evs.sort(key=lambda e: e.timestamp)
-        start = len(evs) - 1
-        while start > 0 and evs[start].timestamp - evs[start - 1].timestamp < gap:
-            start -= 1
+    for user, evs in by_user_in_time(events).items():
+        start = last_visit_start(evs, gap)
         if len({e.item for e in evs[start:]}) >= min_items:
             sessions[user] = evs[start:]
             train.extend(evs[:start])
@@ -223,15 +233,10 @@ def hold_out_complements(events: Iterable[Event], category_of: Mapping[str, str]
     """Each user's last complement: a purchase or cart add of X followed, within `window_days`, by a
     purchase or cart add from another category — the first such item Y is to be found. Training
     keeps that user's events up to X (what they had done when they asked "这个配什么")."""
-    baskets = ("purchase", "add_to_cart")
-    by_user: dict[str, list[Event]] = {}
-    for e in events:
-        by_user.setdefault(e.user, []).append(e)
     train: list[Event] = []
     pairs: dict[str, tuple[str, str]] = {}
-    for user, evs in by_user.items():
-        evs.sort(key=lambda e: e.timestamp)
-        kept = [(n, e) for n, e in enumerate(evs) if e.event in baskets and e.item in category_of]
+    for user, evs in by_user_in_time(events).items():
+        kept = [(n, e) for n, e in enumerate(evs) if e.event in BASKET_EVENTS and e.item in category_of]
         found = None
         for a in range(len(kept) - 1, -1, -1):
             n, x = kept[a]

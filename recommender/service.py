@@ -26,7 +26,7 @@ from recommender.als import ALS
 from recommender.base import normalise, top_k
 from recommender.blend import Blend, Weights
 from recommender.complements import Complements
-from recommender.data import EVENT_WEIGHTS, SESSION_GAP, Event, Steps, to_steps
+from recommender.data import EVENT_WEIGHTS, SESSION_GAP, Event, Steps, last_visit_start, to_steps
 from recommender.itemcf import ItemCF
 from recommender.popularity import Popularity
 from recommender.sequential import SASRec
@@ -103,10 +103,7 @@ class Personaliser:
         SESSION_GAP apart when its last event is that recent, then the clicks passed in."""
         recent: list[str] = []
         if events and self.now() - events[-1].timestamp < SESSION_GAP:
-            start = len(events) - 1
-            while start > 0 and events[start].timestamp - events[start - 1].timestamp < SESSION_GAP:
-                start -= 1
-            recent = [e.item for e in events[start:]]
+            recent = [e.item for e in events[last_visit_start(events):]]
         return [i for i in dict.fromkeys([*recent, *session_items]) if i in self.index]
 
     # -- explanations ------------------------------------------------------------------------
