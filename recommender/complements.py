@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from recommender.data import BASKET_EVENTS, Event, by_user_in_time
@@ -28,7 +29,7 @@ class Rule:
 
 
 class Complements:
-    """Fit on events plus each item's category; `for_item(item)` → complementary items."""
+    """Fit on events plus each item's category; `for_category(category, …)` → complementary items."""
 
     name = "complements"
 
@@ -73,14 +74,14 @@ class Complements:
     def categories_for(self, category: str) -> list[Rule]:
         return self.rules.get(category, [])
 
-    def for_item(self, item: str, category_of: dict[str, str], preference: dict[str, float],
-                 k: int = 5, per_category: int = 2) -> list[tuple[str, Rule]]:
-        """Up to k items (among `category_of`'s) from the categories that complement `item`'s, best
-        rule first, `per_category` of each, the most preferred first."""
+    def for_category(self, category: str, category_of: Mapping[str, str], preference: Callable[[str], float],
+                     k: int = 5, per_category: int = 2, exclude: Collection[str] = ()) -> list[tuple[str, Rule]]:
+        """Up to k items (among `category_of`'s, none in `exclude`) from the categories that
+        complement `category`, best rule first, `per_category` of each, the most preferred first."""
         chosen: list[tuple[str, Rule]] = []
-        for rule in self.categories_for(category_of.get(item, "")):
-            pool = [i for i, c in category_of.items() if c == rule.consequent]
-            pool.sort(key=lambda i: (-preference.get(i, 0.0), i))
+        for rule in self.categories_for(category):
+            pool = [i for i, c in category_of.items() if c == rule.consequent and i not in exclude]
+            pool.sort(key=lambda i: (-preference(i), i))
             chosen += [(i, rule) for i in pool[:per_category]]
             if len(chosen) >= k:
                 break

@@ -119,17 +119,16 @@ def evaluate_complements(events: Iterable[Event], category_of: Mapping[str, str]
     for e in split.train:
         if e.event == "purchase":
             bought.setdefault(e.user, set()).add(e.item)
+    categorised = {i: category_of[i] for i in data.items if i in category_of}
     results: dict[str, Metrics] = {}
     for name, preference in rows.items():
         totals, shown = np.zeros(5), set()
         for user, (item, relevant) in split.pairs.items():
             u = data.user_index[user]
             scores = preference(data.matrix[u], data.steps_of(u))
-            candidates = {i: category_of[i] for i in data.items
-                          if i in category_of and i != item and i not in bought.get(user, ())}
-            candidates[item] = category_of[item]
-            ranked = [i for i, _ in rules.for_item(item, candidates, {i: float(scores[data.item_index[i]])
-                                                                     for i in candidates}, k=k)]
+            ranked = [i for i, _ in rules.for_category(category_of[item], categorised,
+                                                       lambda i: float(scores[data.item_index[i]]), k=k,
+                                                       exclude=bought.get(user, set()))]
             shown.update(ranked)
             totals += rank_metrics(ranked, relevant, k)
         mean = totals / max(len(split.pairs), 1)

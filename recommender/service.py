@@ -77,6 +77,7 @@ class Personaliser:
         self.blend = Blend(self.als, self.itemcf, self.popularity,
                            {i: getattr(p, "brand", "") for i, p in products.items()}, weights, self.sequential)
         self.available = np.array([getattr(products.get(i), "stock", 0) > 0 for i in self.items])
+        self.in_stock_category = {i: c for i, c, ok in zip(self.items, self.category, self.available) if c and ok}
 
     # -- histories ---------------------------------------------------------------------------
     def history(self, user_id: str | None, session_items: Sequence[str] = ()) -> tuple[sparse.csr_matrix, list[Event]]:
@@ -169,11 +170,9 @@ class Personaliser:
         row, events = self.history(user_id, looked)
         scores = self.blend.score_steps(row, self.steps(events, looked))
         bought = {e.item for e in events if e.event == "purchase"}
-        category_of = {i: c for i, c, ok in zip(self.items, self.category, self.available)
-                       if c and ok and i not in bought and i != item_id}
-        preference = {i: float(scores[self.index[i]]) for i in category_of}
         source = getattr(self.products.get(item_id), "category", "")
-        picks = self.complement_rules.for_item(item_id, {**category_of, item_id: source}, preference, k=k)
+        picks = self.complement_rules.for_category(source, self.in_stock_category,
+                                                   lambda i: float(scores[self.index[i]]), k=k, exclude=bought)
         return [Recommendation(i, rule.confidence, f"买{source}的顾客常搭配{rule.consequent}", "complement")
                 for i, rule in picks]
 

@@ -233,10 +233,11 @@ def test_complements_come_from_other_categories_with_lift_and_confidence():
     # 10 baskets: 6 hold 手机 and 蓝牙耳机, 4 hold 连衣裙 and 运动鞋.
     assert rules[0].confidence == pytest.approx(1.0) and rules[0].lift == pytest.approx(10 / 6, rel=1e-3)
     preference = {"e1": 1.0, "e2": 9.0, "s1": 1.0}
-    picks = [i for i, _ in model.for_item("p1", category, preference, k=3)]
+    picks = [i for i, _ in model.for_category("手机", category, preference.get, k=3)]
     assert picks == ["e2", "e1"]  # the rule picks the category, the caller's preference the order
-    assert [i for i, _ in model.for_item("p1", category, {"e1": 5.0, "e2": 1.0}, k=3)] == ["e1", "e2"]
-    assert [i for i, _ in model.for_item("d1", category, preference)] == ["s1"]
+    assert [i for i, _ in model.for_category("手机", category, {"e1": 5.0, "e2": 1.0}.get, k=3)] == ["e1", "e2"]
+    assert [i for i, _ in model.for_category("手机", category, preference.get, k=3, exclude={"e2"})] == ["e1"]
+    assert [i for i, _ in model.for_category("连衣裙", category, preference.get)] == ["s1"]
 
 
 def test_leave_last_out_holds_out_each_users_latest_item_entirely():
